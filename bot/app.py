@@ -1,0 +1,35 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from bot.config import Settings
+from bot.services import Services
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None, warm: bool = True) -> Flask:
+    """Build the Flask app; the classifier is loaded here (once per process), not at import."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    services = services or Services.build(settings)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+    )
+    app.extensions["legalbot"] = services
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from bot.web import health, wechat
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(wechat.bp)
+    if settings.simulator:
+        from bot.web import simulator
+
+        app.register_blueprint(simulator.bp)
+    if warm:
+        _ = services.answerer
+    return app

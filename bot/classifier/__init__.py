@@ -1,0 +1,1 @@
+"""The jieba + scikit-learn classifier, FAQ retrieval and the sensitive-matter detector."""

@@ -1,0 +1,120 @@
+"""The decision for one question: alert, smalltalk, an FAQ answer, or a forward to a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot import texts
+from bot.categories import CATEGORIES, SMALLTALK
+from bot.classifier.compiled import CompiledClassifier
+from bot.classifier.faq_index import FaqIndex
+from bot.classifier.sensitive import SensitiveDetector
+from bot.knowledge.faq import FaqEntry
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Chosen on our own held-out questions; values and reasons live in ``knowledge/thresholds.yaml``."""
+
+    answer_similarity: float = 0.55
+    answer_confidence: float = 0.45
+    strong_similarity: float = 0.80
+    smalltalk_probability: float = 0.60
+    long_question_chars: int = 80
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> Thresholds:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Decision:
+    category: str | None
+    confidence: float
+    action: str  # answer | forward | alert | smalltalk
+    answer: str = ""
+    faq_id: str | None = None
+    citations: list[str] = field(default_factory=list)
+    similarity: float = 0.0
+    alert_kind: str | None = None
+    alert_label: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "category": self.category,
+            "confidence": round(self.confidence, 4),
+            "action": self.action,
+            "answer": self.answer,
+            "faq_id": self.faq_id,
+            "citations": self.citations,
+        }
+
+
+def render_faq_answer(entry: FaqEntry) -> str:
+    citations = "、".join(c.render() for c in entry.citations)
+    return texts.FAQ_ANSWER.format(answer=entry.answer, citations=citations, next_step=entry.next_step)
+
+
+class Answerer:
+    """Holds the fitted classifier, the FAQ index and the sensitive lexicon; loaded once per process."""
+
+    def __init__(self, pipeline, faq_index: FaqIndex, sensitive: SensitiveDetector, thresholds: Thresholds):
+        self.pipeline = pipeline
+        self.faq_index = faq_index
+        self.sensitive = sensitive
+        self.thresholds = thresholds
+        self.labels_ = list(pipeline.classes_)
+        self.fast = CompiledClassifier(pipeline)
+        faq_index.compile()
+
+    def classify(self, text: str) -> tuple[str, float, str, float]:
+        """(best legal category, its probability, overall best label, its probability)."""
+        probs = self.fast.predict_proba(text)
+        order = np.argsort(-probs)
+        top_label, top_prob = self.labels_[order[0]], float(probs[order[0]])
+        legal = [i for i in order if self.labels_[i] in CATEGORIES]
+        best = legal[0]
+        legal_total = sum(float(probs[i]) for i in legal) or 1.0
+        return self.labels_[best], float(probs[best]) / legal_total, top_label, top_prob
+
+    def predict_label(self, text: str) -> str:
+        """The label used for evaluation: smalltalk when confidently so, else the best legal category."""
+        category, _, top_label, top_prob = self.classify(text)
+        if top_label == SMALLTALK and top_prob >= self.thresholds.smalltalk_probability:
+            return SMALLTALK
+        return category
+
+    def decide(self, text: str) -> Decision:
+        """Alert first (recall), then smalltalk, then FAQ only when both signals agree; otherwise forward."""
+        text = text.strip()
+        hit = self.sensitive.detect(text)
+        category, confidence, top_label, top_prob = self.classify(text) if text else ("other", 0.0, SMALLTALK, 1.0)
+        if hit is not None:
+            return Decision(category, confidence, "alert", answer=hit.reply, alert_kind=hit.kind, alert_label=hit.label)
+        t = self.thresholds
+        if top_label == SMALLTALK and top_prob >= t.smalltalk_probability:
+            reply = texts.THANKS if any(w in text for w in ("谢", "感谢", "辛苦")) else texts.SMALLTALK
+            return Decision(None, top_prob, "smalltalk", answer=reply)
+        matches = self.faq_index.top(text, k=1)
+        if matches:
+            match = matches[0]
+            agrees = match.entry.category == category and confidence >= t.answer_confidence
+            long_story = len(text) > t.long_question_chars
+            confident = (agrees and match.score >= t.answer_similarity and not long_story) or (
+                match.score >= t.strong_similarity
+            )
+            if confident:
+                return Decision(
+                    match.entry.category if match.score >= t.strong_similarity else category,
+                    confidence,
+                    "answer",
+                    answer=render_faq_answer(match.entry),
+                    faq_id=match.entry.id,
+                    citations=[c.render() for c in match.entry.citations],
+                    similarity=match.score,
+                )
+            return Decision(category, confidence, "forward", similarity=match.score)
+        return Decision(category, confidence, "forward")

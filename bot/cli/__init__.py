@@ -1,0 +1,50 @@
+"""The ``legalbot`` command (click). Each group of sub-commands lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from bot.config import ConfigError, Settings
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad variable stops the command with its name."""
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(f"配置错误：{exc}") from exc
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn "no such table" / "connection refused" into advice instead of a traceback."""
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        raise click.ClickException(
+            f"数据库错误（{type(exc.orig).__name__}: {str(exc.orig).strip()[:200]}）："
+            "请先运行 `legalbot db upgrade`，并检查 LEGALBOT_DATABASE_URL"
+        ) from exc
+
+
+@click.group()
+def cli() -> None:
+    """一村一法律顾问 — legal consultation assistant for villages and their advisers."""
+
+
+def main() -> None:
+    from bot.cli import ask, db, demo, ledger, model, outbox, roster, serve  # noqa: F401  (registers commands)
+
+    try:
+        cli(prog_name="legalbot")
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,139 @@
+"""Settings read once from ``LEGALBOT_*`` environment variables; a bad value fails at start-up, naming it."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "LEGALBOT_"
+AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or malformed; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    secret_key: str
+    knowledge_dir: Path
+    model_dir: Path
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_aes_key: str = ""
+    wechat_secret: str = ""
+    delivery: str = "log"
+    simulator: bool = False
+    max_body_bytes: int = 256 * 1024
+    timestamp_window: int = 300
+    reply_wait_hours: int = 4
+    log_level: str = "INFO"
+    outbox_interval: float = 2.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def wechat_configured(self) -> bool:
+        return bool(self.wechat_token)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some values replaced (tests and the demo)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every ``LEGALBOT_*`` variable."""
+        env = os.environ if env is None else env
+        get = lambda name, default="": env.get(PREFIX + name, default).strip()  # noqa: E731
+
+        instance_dir = Path(get("INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
+        database_url = get("DATABASE_URL") or f"sqlite:///{instance_dir / 'legalbot.db'}"
+        if "://" not in database_url:
+            raise ConfigError(
+                f"{PREFIX}DATABASE_URL='{database_url}' is not a database URL; "
+                "use e.g. sqlite:///path/legalbot.db or postgresql+psycopg://user:pass@host/db"
+            )
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+        token = get("WECHAT_TOKEN")
+        if token and not TOKEN_RE.match(token):
+            raise ConfigError(f"{PREFIX}WECHAT_TOKEN must be 3-32 letters or digits (as set in the WeChat console)")
+        aes_key = get("WECHAT_AES_KEY")
+        if aes_key and not AES_KEY_RE.match(aes_key):
+            raise ConfigError(f"{PREFIX}WECHAT_AES_KEY must be the 43-character EncodingAESKey from the WeChat console")
+        appid = get("WECHAT_APPID")
+        if aes_key and not appid:
+            raise ConfigError(f"{PREFIX}WECHAT_APPID is required when {PREFIX}WECHAT_AES_KEY is set (safe mode)")
+        secret = get("WECHAT_SECRET")
+
+        delivery = get("DELIVERY") or ("wechat" if secret else "log")
+        if delivery not in ("log", "wechat"):
+            raise ConfigError(f"{PREFIX}DELIVERY must be 'log' or 'wechat', not '{delivery}'")
+        if delivery == "wechat" and not (appid and secret):
+            raise ConfigError(
+                f"{PREFIX}DELIVERY=wechat needs {PREFIX}WECHAT_APPID and {PREFIX}WECHAT_SECRET; "
+                f"set them or use {PREFIX}DELIVERY=log"
+            )
+
+        return cls(
+            instance_dir=instance_dir,
+            database_url=database_url,
+            secret_key=get("SECRET_KEY") or _instance_secret(instance_dir),
+            knowledge_dir=Path(get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge").resolve(),
+            model_dir=Path(get("MODEL_DIR") or PROJECT_ROOT / "models").resolve(),
+            wechat_token=token,
+            wechat_appid=appid,
+            wechat_aes_key=aes_key,
+            wechat_secret=secret,
+            delivery=delivery,
+            simulator=_bool(env, "SIMULATOR", False),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, minimum=1024),
+            timestamp_window=_int(env, "TIMESTAMP_WINDOW", 300, minimum=10),
+            reply_wait_hours=_int(env, "REPLY_WAIT_HOURS", 4, minimum=1),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            outbox_interval=float(_int(env, "OUTBOX_INTERVAL_MS", 2000, minimum=50)) / 1000,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}='{raw}' must be a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name}={value} must be at least {minimum}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{PREFIX}{name}='{raw}' must be 1/0, true/false, yes/no or on/off")
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """Dev convenience: a random secret kept in the instance folder, so pseudonyms stay stable across runs."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

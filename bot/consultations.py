@@ -1,0 +1,189 @@
+"""Use cases of a consultation's life: answer by bot, forward, alert, follow up, adviser answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import texts
+from bot.categories import category_label
+from bot.classifier.answerer import Decision
+from bot.clock import fmt_local
+from bot.handlers.context import Context
+from bot.ledger import repo, states
+from bot.ledger.tables import Adviser, Consultation, Village
+
+
+def deadline_for(ctx: Context, consultation: Consultation) -> dt.datetime:
+    start = consultation.forwarded_at or consultation.created_at
+    return start + dt.timedelta(hours=ctx.settings.reply_wait_hours)
+
+
+def new_consultation(ctx: Context, question: str, decision: Decision | None, status: str, route: str) -> Consultation:
+    villager = ctx.villager
+    village = villager.village if villager else None
+    consultation = Consultation(
+        village_id=village.id if village else None,
+        villager_id=villager.id,
+        adviser_id=village.adviser_a_id if village else None,
+        channel=ctx.incoming.channel,
+        category=decision.category if decision else None,
+        confidence=decision.confidence if decision else None,
+        route=route,
+        status=status,
+        question=question,
+        faq_id=decision.faq_id if decision else None,
+        alert_kind=decision.alert_kind if decision else None,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(consultation)
+    ctx.session.flush()
+    repo.add_message(
+        ctx.session,
+        consultation,
+        "villager",
+        question,
+        ctx.now,
+        msg_type=ctx.incoming.msg_type,
+        media_id=ctx.incoming.media_id,
+        inbound_id=ctx.inbound_id,
+    )
+    repo.add_event(ctx.session, consultation, "received", ctx.now)
+    return consultation
+
+
+def answer_by_bot(ctx: Context, question: str, decision: Decision) -> Consultation:
+    consultation = new_consultation(ctx, question, decision, states.BOT_ANSWERED, states.ROUTE_BOT)
+    consultation.answer = decision.answer
+    consultation.answered_at = consultation.delivered_at = ctx.now
+    repo.add_message(ctx.session, consultation, "bot", decision.answer, ctx.now)
+    repo.add_event(ctx.session, consultation, "answered_by_bot", ctx.now, decision.faq_id or "")
+    return consultation
+
+
+def forward(ctx: Context, consultation: Consultation, reason: str) -> None:
+    """Hand the consultation to the village's A-post adviser and notify them through the outbox."""
+    village = consultation.village
+    consultation.route = states.ROUTE_ADVISER
+    if consultation.status != states.ALERT:
+        consultation.status = states.WAITING
+    consultation.forwarded_at = ctx.now
+    consultation.adviser_id = village.adviser_a_id if village else None
+    repo.add_event(ctx.session, consultation, "forwarded", ctx.now, reason)
+    if village is not None:
+        notify_adviser(ctx, consultation, village.adviser_a, adviser_notice(ctx, consultation))
+
+
+def adviser_notice(ctx: Context, consultation: Consultation) -> str:
+    village = consultation.village
+    if consultation.status == states.ALERT:
+        return texts.ALERT_NOTICE.format(
+            number=consultation.id,
+            village=village.name,
+            label=states.ALERT_LABELS.get(consultation.alert_kind or "", "紧急情况"),
+            text=consultation.question,
+        )
+    return texts.ADVISER_NOTICE.format(
+        number=consultation.id,
+        village=village.name,
+        town=village.town.name,
+        villager=consultation.villager.pseudonym,
+        asked_at=fmt_local(consultation.created_at),
+        deadline=fmt_local(deadline_for(ctx, consultation)),
+        question=consultation.question,
+        category=category_label(consultation.category),
+    )
+
+
+def notify_adviser(ctx: Context, consultation: Consultation, adviser: Adviser, text: str) -> None:
+    """Queue a notice; an adviser who has not bound WeChat yet gets it as soon as they bind."""
+    if adviser.openid:
+        repo.enqueue(ctx.session, adviser.openid, text, ctx.now, consultation.id, purpose="adviser_notice")
+    else:
+        repo.enqueue(
+            ctx.session,
+            f"adviser:{adviser.phone}",
+            text,
+            ctx.now,
+            consultation.id,
+            purpose="adviser_notice",
+            status="unbound",
+        )
+
+
+def forwarded_reply(ctx: Context, consultation: Consultation, human: bool = False) -> str:
+    village = consultation.village
+    if village is None:
+        return texts.FORWARDED_NO_VILLAGE
+    template = texts.FORWARDED_HUMAN if human else texts.FORWARDED
+    return template.format(
+        village=village.name,
+        adviser=adviser_title(village.adviser_a),
+        number=consultation.id,
+        hours=ctx.settings.reply_wait_hours,
+    )
+
+
+def adviser_title(adviser: Adviser) -> str:
+    return f"{adviser.name}律师" if not adviser.name.endswith(("律师", "顾问")) else adviser.name
+
+
+def add_follow_up(ctx: Context, consultation: Consultation, text: str, msg_type: str = "text") -> None:
+    """A further message while a person is on the case joins it and is passed on."""
+    repo.add_message(
+        ctx.session,
+        consultation,
+        "villager",
+        text or None,
+        ctx.now,
+        msg_type=msg_type,
+        media_id=ctx.incoming.media_id,
+        inbound_id=ctx.inbound_id,
+    )
+    repo.add_event(ctx.session, consultation, "follow_up", ctx.now, msg_type)
+    consultation.updated_at = ctx.now
+    adviser = consultation.adviser
+    if adviser is not None:
+        shown = text or {"voice": "[语音]", "image": "[图片]"}.get(msg_type, f"[{msg_type}]")
+        notify_adviser(ctx, consultation, adviser, texts.ADVISER_FOLLOW_UP.format(number=consultation.id, text=shown))
+
+
+def raise_alert(ctx: Context, question: str, decision: Decision) -> Consultation:
+    """A sensitive matter: a consultation in ALERT, the adviser told at once (and the town office)."""
+    consultation = repo.open_consultation(ctx.session, ctx.villager.id)
+    if consultation is not None:
+        add_follow_up(ctx, consultation, question)
+        consultation.status = states.ALERT
+        consultation.alert_kind = decision.alert_kind
+    else:
+        consultation = new_consultation(ctx, question, decision, states.ALERT, states.ROUTE_ADVISER)
+    repo.add_event(ctx.session, consultation, "alerted", ctx.now, decision.alert_kind or "")
+    forward(ctx, consultation, "sensitive")
+    village = consultation.village
+    office = village.town.office_openid if village else None
+    if office:
+        repo.enqueue(
+            ctx.session, office, adviser_notice(ctx, consultation), ctx.now, consultation.id, purpose="alert_office"
+        )
+    return consultation
+
+
+def relay_answer(ctx: Context, consultation: Consultation, adviser: Adviser, answer: str) -> str:
+    """The adviser's answer goes to the villager (outbox) and closes the ledger record."""
+    supplement = consultation.status == states.ADVISER_ANSWERED
+    template = texts.SUPPLEMENT_ANSWER if supplement else texts.RELAYED_ANSWER
+    consultation.answer = f"{consultation.answer}\n{answer}" if supplement and consultation.answer else answer
+    consultation.status = states.ADVISER_ANSWERED
+    consultation.route = states.ROUTE_ADVISER
+    consultation.answered_by_id = adviser.id
+    consultation.answered_at = consultation.answered_at if supplement else ctx.now
+    consultation.updated_at = ctx.now
+    repo.add_message(ctx.session, consultation, "adviser", answer, ctx.now, inbound_id=ctx.inbound_id)
+    repo.add_event(ctx.session, consultation, "supplemented" if supplement else "answered", ctx.now, adviser.name)
+    text = template.format(number=consultation.id, adviser=adviser_title(adviser), answer=answer)
+    repo.enqueue(ctx.session, consultation.villager.openid, text, ctx.now, consultation.id, purpose="answer")
+    return texts.ADVISER_REPLY_DONE.format(number=consultation.id)
+
+
+def village_line(village: Village) -> str:
+    return f"{village.name}（{village.town.name}）"

@@ -1,0 +1,38 @@
+"""What a handler gets besides the message: the open session, the sender, settings, the time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.ledger.tables import Adviser, Villager
+from bot.messages import Incoming
+
+
+@dataclass
+class Context:
+    session: Session
+    services: object  # bot.services.Services (kept loose to avoid an import cycle)
+    incoming: Incoming
+    inbound_id: int | None
+    now: dt.datetime
+    villager: Villager | None = None
+    adviser: Adviser | None = None
+    _decisions: dict = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def answerer(self):
+        return self.services.answerer
+
+    def decide(self, text: str):
+        """The answerer's decision for this text, computed once per message however many handlers ask."""
+        if text not in self._decisions:
+            self._decisions[text] = self.services.answerer.decide(text)
+        return self._decisions[text]

@@ -1,0 +1,1 @@
+"""Work done by the worker process only: outbox delivery and, later, scheduled chasing and reports."""

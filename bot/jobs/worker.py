@@ -1,0 +1,67 @@
+"""The worker process: the only owner of the scheduler, the outbox and the WeChat access token."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from bot.delivery import Gateway
+from bot.jobs.outbox import deliver_due
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_gateway(services: Services) -> Gateway:
+    settings = services.settings
+    if settings.delivery == "wechat":
+        from bot.delivery.wechat_gateway import WeChatGateway
+
+        return WeChatGateway(settings.wechat_appid, settings.wechat_secret)
+    from bot.delivery.log_gateway import LogGateway
+
+    return LogGateway(settings.instance_dir / "outbox.log")
+
+
+def _safely(name: str, fn):
+    """A job that raises is logged with its name and runs again at its next time (never kills the worker)."""
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception:
+            log.exception("job %s failed; it will run again", name)
+
+    return run
+
+
+def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway) -> BaseScheduler:
+    scheduler.add_job(
+        _safely("deliver_outbox", lambda: deliver_due(services, gateway)),
+        "interval",
+        seconds=services.settings.outbox_interval,
+        id="deliver_outbox",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    return scheduler
+
+
+def run_worker(services: Services) -> None:
+    """Block, running the jobs (``legalbot worker``)."""
+    scheduler = schedule_jobs(BlockingScheduler(timezone="Asia/Shanghai"), services, build_gateway(services))
+    log.info("worker started: delivery=%s", services.settings.delivery)
+    scheduler.start()
+
+
+def start_background_worker(services: Services, gateway: Gateway | None = None) -> BackgroundScheduler:
+    """The same jobs in a thread (``legalbot demo`` only)."""
+    scheduler = schedule_jobs(
+        BackgroundScheduler(timezone="Asia/Shanghai"), services, gateway or build_gateway(services)
+    )
+    scheduler.start()
+    return scheduler

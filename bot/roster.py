@@ -1,0 +1,287 @@
+"""Importing the roster (花名册): villages, their A/B-post advisers and town offices, from CSV or XLSX.
+
+The import is an idempotent upsert in one transaction: a file with any bad row changes nothing, and the
+error lists every bad row with its line number and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.ledger.tables import Adviser, Town, Village
+
+COLUMNS = (
+    "county",
+    "town",
+    "village_code",
+    "village_name",
+    "adviser_a_name",
+    "adviser_a_phone",
+    "adviser_a_openid",
+    "adviser_b_name",
+    "adviser_b_phone",
+    "adviser_b_openid",
+    "office_hours",
+    "town_office_name",
+    "town_office_phone",
+    "town_office_openid",
+)
+REQUIRED = ("county", "town", "village_code", "village_name", "adviser_a_name", "adviser_a_phone")
+ALIASES = {
+    "county": ("县", "县区", "区县", "县(区)", "县（区）", "县市区"),
+    "town": ("镇", "乡镇", "镇街", "乡镇(街道)", "乡镇（街道）", "街道"),
+    "village_code": ("村代码", "村编码", "村居代码", "村(社区)代码", "村（社区）代码"),
+    "village_name": ("村名", "村", "村居", "村(社区)", "村（社区）", "村名称"),
+    "adviser_a_name": ("A岗顾问", "A岗顾问姓名", "A岗", "A岗姓名", "法律顾问"),
+    "adviser_a_phone": ("A岗电话", "A岗顾问电话", "A岗手机", "A岗联系电话", "法律顾问电话"),
+    "adviser_a_openid": ("A岗openid", "A岗OpenID", "A岗微信"),
+    "adviser_b_name": ("B岗顾问", "B岗顾问姓名", "B岗", "B岗姓名"),
+    "adviser_b_phone": ("B岗电话", "B岗顾问电话", "B岗手机", "B岗联系电话"),
+    "adviser_b_openid": ("B岗openid", "B岗OpenID", "B岗微信"),
+    "office_hours": ("驻村时间", "坐班时间", "值班时间", "驻点时间"),
+    "town_office_name": ("司法所", "司法所联系人"),
+    "town_office_phone": ("司法所电话", "司法所联系电话"),
+    "town_office_openid": ("司法所openid", "司法所OpenID"),
+}
+LABELS = {
+    "county": "县",
+    "town": "镇",
+    "village_code": "村代码",
+    "village_name": "村名",
+    "adviser_a_name": "A岗顾问",
+    "adviser_a_phone": "A岗电话",
+    "adviser_a_openid": "A岗openid",
+    "adviser_b_name": "B岗顾问",
+    "adviser_b_phone": "B岗电话",
+    "adviser_b_openid": "B岗openid",
+    "office_hours": "驻村时间",
+    "town_office_name": "司法所",
+    "town_office_phone": "司法所电话",
+    "town_office_openid": "司法所openid",
+}
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+OPENID_RE = re.compile(r"^[0-9A-Za-z_-]{6,64}$")
+
+
+class RosterError(ValueError):
+    """The roster file cannot be imported; ``problems`` names each bad row and why."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: dict[str, int] = field(default_factory=lambda: {"towns": 0, "advisers": 0, "villages": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"towns": 0, "advisers": 0, "villages": 0})
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row by canonical column) from CSV (UTF-8 or GB18030, as Excel saves it) or XLSX."""
+    if not path.exists():
+        raise RosterError([f"文件不存在：{path}"])
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        table = _read_xlsx(path)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        table = _read_csv(path)
+    else:
+        raise RosterError([f"不支持的文件类型 {path.suffix}：请使用 .csv 或 .xlsx"])
+    if not table:
+        raise RosterError(["文件是空的：第1行应为表头"])
+    header = [_canonical(h) for h in table[0]]
+    unknown = [raw for raw, canon in zip(table[0], header, strict=True) if raw and str(raw).strip() and canon is None]
+    if unknown:
+        raise RosterError([f"第1行：不认识的列 {', '.join(map(str, unknown))}；可用列：{', '.join(COLUMNS)}"])
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise RosterError([f"第1行：缺少必需的列 {', '.join(f'{c}（{LABELS[c]}）' for c in missing)}"])
+    rows = []
+    for n, values in enumerate(table[1:], start=2):
+        if not any(str(v).strip() for v in values if v is not None):
+            continue
+        row = {col: _cell(values[i]) if i < len(values) else "" for i, col in enumerate(header) if col}
+        rows.append((n, row))
+    return rows
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _canonical(name: object) -> str | None:
+    text = str(name or "").strip().lstrip("\ufeff")
+    if text.lower() in COLUMNS:
+        return text.lower()
+    for column, aliases in ALIASES.items():
+        if text in aliases or text.replace(" ", "") in aliases:
+            return column
+    return None
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes nearly anything
+        raise RosterError(["文件编码无法识别：请另存为 UTF-8 编码的 CSV"])
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _read_xlsx(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zip/xml errors from a damaged or mislabelled file
+        raise RosterError([f"无法读取 Excel 文件（{type(exc).__name__}）：请确认是 .xlsx 格式"]) from exc
+    sheet = workbook.worksheets[0]
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    workbook.close()
+    return table
+
+
+def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> list[str]:
+    """Every problem in the file, one line each, naming the row."""
+    problems: list[str] = []
+    seen_codes: dict[str, int] = {}
+    phone_names: dict[str, tuple[str, int]] = {}
+    for n, row in rows:
+        where = f"第{n}行"
+        for col in REQUIRED:
+            if not row.get(col):
+                problems.append(f"{where}：缺少{LABELS[col]}（{col}）")
+        code = row.get("village_code", "")
+        if code and not CODE_RE.match(code):
+            problems.append(f"{where}：村代码“{code}”只能包含数字和字母")
+        if code in seen_codes:
+            problems.append(f"{where}：村代码 {code} 与第{seen_codes[code]}行重复")
+        elif code:
+            seen_codes[code] = n
+        for post in ("a", "b", "town_office"):
+            prefix = f"adviser_{post}" if post in ("a", "b") else post
+            name, phone, openid = (
+                row.get(f"{prefix}_name", ""),
+                row.get(f"{prefix}_phone", ""),
+                row.get(f"{prefix}_openid", ""),
+            )
+            if phone and not PHONE_RE.match(phone.replace(" ", "")):
+                problems.append(f"{where}：{LABELS[prefix + '_phone']}“{phone}”不是有效的手机或座机号码")
+            if (name or openid) and not phone and post != "a":
+                problems.append(f"{where}：填了{LABELS[prefix + '_name']}但缺少{LABELS[prefix + '_phone']}")
+            if phone and not name:
+                problems.append(f"{where}：填了{LABELS[prefix + '_phone']}但缺少姓名")
+            if openid and not OPENID_RE.match(openid):
+                problems.append(f"{where}：{LABELS[prefix + '_openid']}“{openid}”格式不对")
+            if post in ("a", "b") and phone and name:
+                known = phone_names.get(phone)
+                if known and known[0] != name:
+                    problems.append(f"{where}：电话 {phone} 在第{known[1]}行是“{known[0]}”，这里却是“{name}”")
+                phone_names.setdefault(phone, (name, n))
+        if row.get("adviser_b_phone") and row.get("adviser_b_phone") == row.get("adviser_a_phone"):
+            problems.append(f"{where}：A岗和B岗不能是同一个人")
+    return problems
+
+
+def import_roster(session: Session, path: Path, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Validate the whole file, then upsert towns, advisers and villages (caller commits)."""
+    rows = read_rows(path)
+    problems = validate(rows)
+    if problems:
+        raise RosterError(problems)
+    result = ImportResult(rows=len(rows))
+    towns = {(t.county, t.name): t for t in session.scalars(select(Town))}
+    advisers = {a.phone: a for a in session.scalars(select(Adviser))}
+    villages = {v.code: v for v in session.scalars(select(Village))}
+    openid_owner = {a.openid: a for a in advisers.values() if a.openid}
+    for i, (n, row) in enumerate(rows, start=1):
+        town = _upsert_town(session, towns, row, result)
+        adviser_a = _upsert_adviser(session, advisers, openid_owner, row, "a", n, result)
+        adviser_b = _upsert_adviser(session, advisers, openid_owner, row, "b", n, result)
+        village = villages.get(row["village_code"])
+        values = dict(
+            name=row["village_name"],
+            town=town,
+            adviser_a=adviser_a,
+            adviser_b=adviser_b,
+            office_hours=row.get("office_hours") or None,
+        )
+        if village is None:
+            village = Village(code=row["village_code"], **values)
+            session.add(village)
+            villages[village.code] = village
+            result.created["villages"] += 1
+        elif _changed(village, values):
+            for key, value in values.items():
+                setattr(village, key, value)
+            result.updated["villages"] += 1
+        if progress and (i % 500 == 0 or i == len(rows)):
+            progress(i, len(rows))
+    session.flush()
+    return result
+
+
+def _changed(obj: object, values: dict) -> bool:
+    return any(getattr(obj, k) is not v and getattr(obj, k) != v for k, v in values.items())
+
+
+def _upsert_town(session: Session, towns: dict, row: dict[str, str], result: ImportResult) -> Town:
+    key = (row["county"], row["town"])
+    town = towns.get(key)
+    if town is None:
+        town = Town(county=key[0], name=key[1])
+        session.add(town)
+        towns[key] = town
+        result.created["towns"] += 1
+    office = {k: row.get(f"town_office_{k}") or None for k in ("name", "phone", "openid")}
+    if any(office.values()):
+        values = {f"office_{k}": v for k, v in office.items() if v}
+        if _changed(town, values):
+            for k, v in values.items():
+                setattr(town, k, v)
+            result.updated["towns"] += 1 if town.id else 0
+    return town
+
+
+def _upsert_adviser(session, advisers, openid_owner, row, post, n, result) -> Adviser | None:
+    phone = row.get(f"adviser_{post}_phone", "").replace(" ", "")
+    if not phone:
+        return None
+    name, openid = row[f"adviser_{post}_name"], row.get(f"adviser_{post}_openid") or None
+    adviser = advisers.get(phone)
+    if openid and openid in openid_owner and openid_owner[openid].phone != phone:
+        raise RosterError(
+            [f"第{n}行：openid {openid} 已属于顾问 {openid_owner[openid].name}（{openid_owner[openid].phone}）"]
+        )
+    if adviser is None:
+        adviser = Adviser(name=name, phone=phone, openid=openid)
+        session.add(adviser)
+        advisers[phone] = adviser
+        result.created["advisers"] += 1
+    else:
+        values = {"name": name, **({"openid": openid} if openid else {})}
+        if _changed(adviser, values):
+            for k, v in values.items():
+                setattr(adviser, k, v)
+            result.updated["advisers"] += 1
+    if openid:
+        openid_owner[openid] = adviser
+    return adviser
