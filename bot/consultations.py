@@ -8,7 +8,7 @@ from bot import texts
 from bot.categories import category_label
 from bot.classifier.answerer import Decision
 from bot.clock import fmt_local
-from bot.handlers.context import Context
+from bot.context import Context
 from bot.ledger import repo, states
 from bot.ledger.tables import Adviser, Consultation, Village
 

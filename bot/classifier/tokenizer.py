@@ -70,7 +70,8 @@ class LegalTokenizer:
                     tok = jieba.Tokenizer()
                     tok.initialize()
                     if self.userdict and Path(self.userdict).exists():
-                        tok.load_userdict(self.userdict)
+                        with open(self.userdict, "rb") as fh:  # a path would leave jieba's file unclosed
+                            tok.load_userdict(fh)
                     self._jieba = tok
         return self._jieba
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot import texts
 from bot.consultations import relay_answer
 from bot.handlers.commands import normalize
-from bot.handlers.context import Context
+from bot.context import Context
 from bot.ledger import repo
 from bot.ledger.tables import Consultation
 from bot.messages import Incoming, Reply
 
-REPLY_RE = re.compile(r"^(?:回复|答复|回覆)?\s*#\s*(\d{1,12})\s*[:：]?\s*(.*)$", re.S)
+REPLY_RE = re.compile(r"^(?:回复|答复|回覆)?\s*[#＃]\s*([0-9０-９]{1,12})\s*[:：]?\s*(.*)$", re.S)
 TODO_WORDS = ("待办", "待辦", "待答复", "todo")
 
 
@@ -20,10 +21,10 @@ def adviser_commands(msg: Incoming, ctx: Context) -> Reply | None:
     adviser = ctx.adviser
     if adviser is None or msg.is_event:
         return None
-    text = normalize(msg.text)
-    match = REPLY_RE.match(text)
+    match = REPLY_RE.match(msg.text.strip())
     if match:
-        number, answer = int(match.group(1)), match.group(2).strip()
+        # The answer is relayed exactly as the adviser wrote it; only the number is normalised.
+        number, answer = int(unicodedata.normalize("NFKC", match.group(1))), match.group(2).strip()
         consultation = ctx.session.get(Consultation, number)
         if consultation is None:
             return Reply(texts.ADVISER_NOT_FOUND.format(number=number))
@@ -32,7 +33,7 @@ def adviser_commands(msg: Incoming, ctx: Context) -> Reply | None:
         if not answer:
             return Reply(texts.ADVISER_EMPTY_ANSWER.format(number=number))
         return Reply(relay_answer(ctx, consultation, adviser, answer))
-    if text.lower() in TODO_WORDS:
+    if normalize(msg.text).lower() in TODO_WORDS:
         return Reply(list_pending(ctx))
     return Reply(texts.ADVISER_HELP)
 

@@ -15,7 +15,7 @@ from bot.consultations import (
     raise_alert,
 )
 from bot.handlers.commands import human_request
-from bot.handlers.context import Context
+from bot.context import Context
 from bot.ledger import repo, states
 from bot.messages import Incoming, Reply
 

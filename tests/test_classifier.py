@@ -1,0 +1,53 @@
+"""The classifier and answering decisions, measured on our own held-out questions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.classifier.evaluate import evaluate_rows
+from bot.config import PROJECT_ROOT
+from bot.knowledge.examples import load_jsonl
+
+EVAL = PROJECT_ROOT / "knowledge" / "eval"
+
+
+def test_compiled_scorer_equals_the_sklearn_pipeline(answerer):
+    texts = [r["text"] for r in load_jsonl(EVAL / "heldout.jsonl")][:200] + ["", "   ", "zzzz", "😀"]
+    expected = answerer.pipeline.predict_proba(texts)
+    got = np.array([answerer.fast.predict_proba(t) for t in texts])
+    assert np.allclose(expected, got, atol=1e-6)
+
+
+def test_heldout_accuracy(answerer):
+    rows = [(r["text"], r["category"]) for r in load_jsonl(EVAL / "heldout.jsonl")]
+    report = evaluate_rows(answerer, rows)
+    assert report["accuracy"] >= 0.90, report
+
+
+def test_every_sensitive_example_is_alerted(answerer):
+    rows = load_jsonl(EVAL / "sensitive.jsonl")
+    missed = [r["text"] for r in rows if r["sensitive"] and answerer.decide(r["text"]).action != "alert"]
+    false_alarms = [r["text"] for r in rows if not r["sensitive"] and answerer.decide(r["text"]).action == "alert"]
+    assert missed == []
+    assert len(false_alarms) <= 0.1 * sum(1 for r in rows if not r["sensitive"])
+
+
+def test_kinds_of_sensitive_matters(answerer):
+    assert answerer.decide("我们全村人明天去县政府门口拉横幅").alert_kind == "petition"
+    assert answerer.decide("再不还钱我就拿刀去砍死他").alert_kind == "violence"
+    assert answerer.decide("俺不想活了 喝农药算了").alert_kind == "self_harm"
+    assert answerer.decide("交通事故死亡赔偿金怎么算").action != "alert"
+
+
+def test_smalltalk_and_uncertain_questions(answerer):
+    assert answerer.decide("在吗").action == "smalltalk"
+    assert answerer.decide("谢谢").action == "smalltalk"
+    long_story = ("我爸前年去世了，留下老家两间房和一块宅基地，我哥说他一直照顾老人房子都该归他，"
+                  "我姐嫁出去了也想要一份，村里又说宅基地不能继承，我们现在谁也不让谁，该怎么办")
+    assert answerer.decide(long_story).action == "forward"
+
+
+def test_faq_answers_carry_citations(answerer):
+    decision = answerer.decide("结婚年龄男的女的各是多少")
+    assert decision.action == "answer" and decision.faq_id.startswith("marriage_family")
+    assert decision.citations and decision.citations[0].startswith("《")

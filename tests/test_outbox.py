@@ -1,0 +1,114 @@
+"""Outbox delivery: retries with backoff, WeChat's 48-hour window and quota, held answers delivered passively."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.delivery import DeliveryError
+from bot.jobs.outbox import deliver_due
+from bot.ledger import repo
+from tests.helpers import ADVISER_WANG, consultations, outbox
+
+V = "oVillagerOutbox0000001"
+
+
+class RecordingGateway:
+    """The one interface tests replace: WeChat's servers. Fails with the given codes first."""
+
+    def __init__(self, failures: list[int | None] | None = None):
+        self.failures = list(failures or [])
+        self.sent: list[tuple[str, str]] = []
+
+    def send_text(self, openid: str, text: str) -> None:
+        if self.failures:
+            code = self.failures.pop(0)
+            raise DeliveryError(code, "simulated")
+        self.sent.append((openid, text))
+
+
+def queue(services, recipient: str, text: str = "通知", window_at: dt.datetime | None = None) -> int:
+    now = services.clock.now()
+    with services.sessions.begin() as session:
+        if window_at is not None:
+            repo.open_window(session, recipient, window_at)
+        msg = repo.enqueue(session, recipient, text, now)
+        session.flush()
+        return msg.id
+
+
+def test_pending_message_inside_the_window_is_sent_once(services):
+    queue(services, V, window_at=services.clock.now())
+    gateway = RecordingGateway()
+    assert deliver_due(services, gateway) == 1
+    assert deliver_due(services, gateway) == 0
+    assert gateway.sent == [(V, "通知")]
+    assert outbox(services)[0].status == "sent"
+
+
+def test_outside_the_48_hour_window_the_message_is_held(services, clock):
+    queue(services, V, window_at=clock.now() - dt.timedelta(hours=49))
+    gateway = RecordingGateway()
+    deliver_due(services, gateway)
+    assert gateway.sent == [] and outbox(services)[0].status == "held"
+
+
+def test_window_quota_is_five_messages(services, clock):
+    for i in range(7):
+        queue(services, V, f"消息{i}", window_at=clock.now() if i == 0 else None)
+    gateway = RecordingGateway()
+    deliver_due(services, gateway)
+    assert len(gateway.sent) == 5
+    assert [m.status for m in outbox(services)].count("held") == 2
+
+
+def test_transient_errors_are_retried_with_backoff(services, clock):
+    queue(services, V, window_at=clock.now())
+    gateway = RecordingGateway(failures=[-1, None])
+    deliver_due(services, gateway)
+    [msg] = outbox(services)
+    assert msg.status == "pending" and msg.attempts == 1 and msg.next_attempt_at > clock.now()
+    assert deliver_due(services, gateway) == 0  # not due yet
+    clock.advance(seconds=10)
+    gateway.failures = []
+    assert deliver_due(services, gateway) == 1
+    assert outbox(services)[0].attempts == 2
+
+
+def test_45015_and_45047_hold_the_message(services, clock):
+    queue(services, V, window_at=clock.now())
+    queue(services, "oOther000000000000001", window_at=clock.now())
+    deliver_due(services, RecordingGateway(failures=[45015, 45047]))
+    assert [m.status for m in outbox(services)] == ["held", "held"]
+
+
+def test_unfollowed_user_fails_for_good(services, clock):
+    queue(services, V, window_at=clock.now())
+    deliver_due(services, RecordingGateway(failures=[43004]))
+    assert outbox(services)[0].status == "failed"
+
+
+def test_held_answer_rides_on_the_next_passive_reply(wechat, roster, clock):
+    wechat.event(V, "subscribe", "qrscene_370303001")
+    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    case = consultations(roster)[0]
+    clock.advance(hours=50)  # the villager's 48-hour window has closed
+    wechat.text(ADVISER_WANG, f"#{case.id} 建议先申请乡镇政府调处。")
+    deliver_due(roster, RecordingGateway())
+    assert outbox(roster, V)[0].status == "held"
+    resp = wechat.text(V, "你好")
+    assert "建议先申请乡镇政府调处" in resp.text and "法律咨询助手" in resp.text
+    assert outbox(roster, V)[0].status == "sent_passive"
+    assert consultations(roster)[0].delivered_at == clock.now()
+
+
+def test_claim_is_exclusive(services, clock):
+    from bot.jobs.outbox import claim
+
+    msg_id = queue(services, V, window_at=clock.now())
+    with services.sessions.begin() as session:
+        assert claim(session, msg_id, clock.now())
+    with services.sessions.begin() as session:
+        assert not claim(session, msg_id, clock.now())
+    clock.advance(minutes=2)  # a dead worker's claim expires
+    with services.sessions.begin() as session:
+        assert claim(session, msg_id, clock.now())
