@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import texts
 from bot.channels.wechat_xml import MAX_REPLY_BYTES
-from bot.handlers import dispatch
 from bot.context import Context
+from bot.handlers import dispatch
 from bot.ledger import repo
 from bot.ledger.tables import Consultation, InboundMessage
 from bot.messages import Incoming, Reply

@@ -12,7 +12,7 @@ EVAL = PROJECT_ROOT / "knowledge" / "eval"
 
 
 def test_compiled_scorer_equals_the_sklearn_pipeline(answerer):
-    texts = [r["text"] for r in load_jsonl(EVAL / "heldout.jsonl")][:200] + ["", "   ", "zzzz", "😀"]
+    texts = [*[r["text"] for r in load_jsonl(EVAL / "heldout.jsonl")][:200], "", "   ", "zzzz", "😀"]
     expected = answerer.pipeline.predict_proba(texts)
     got = np.array([answerer.fast.predict_proba(t) for t in texts])
     assert np.allclose(expected, got, atol=1e-6)
@@ -42,8 +42,10 @@ def test_kinds_of_sensitive_matters(answerer):
 def test_smalltalk_and_uncertain_questions(answerer):
     assert answerer.decide("在吗").action == "smalltalk"
     assert answerer.decide("谢谢").action == "smalltalk"
-    long_story = ("我爸前年去世了，留下老家两间房和一块宅基地，我哥说他一直照顾老人房子都该归他，"
-                  "我姐嫁出去了也想要一份，村里又说宅基地不能继承，我们现在谁也不让谁，该怎么办")
+    long_story = (
+        "我爸前年去世了，留下老家两间房和一块宅基地，我哥说他一直照顾老人房子都该归他，"
+        "我姐嫁出去了也想要一份，村里又说宅基地不能继承，我们现在谁也不让谁，该怎么办"
+    )
     assert answerer.decide(long_story).action == "forward"
 
 

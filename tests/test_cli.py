@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from bot.cli import cli, main  # noqa: F401
-from bot.cli import ask, db, ledger, outbox, roster  # noqa: F401  (register the commands)
+from bot.cli import cli
 from bot.config import ConfigError, Settings
 from tests.helpers import ADVISER_WANG, consultations
 
@@ -21,8 +20,10 @@ V = "oVillagerCli0000000001"
 @pytest.fixture
 def env(settings, monkeypatch):
     values = {
-        "LEGALBOT_DATABASE_URL": settings.database_url, "LEGALBOT_SECRET_KEY": "test-secret",
-        "LEGALBOT_INSTANCE_DIR": str(settings.instance_dir), "LEGALBOT_MODEL_DIR": str(settings.model_dir),
+        "LEGALBOT_DATABASE_URL": settings.database_url,
+        "LEGALBOT_SECRET_KEY": "test-secret",
+        "LEGALBOT_INSTANCE_DIR": str(settings.instance_dir),
+        "LEGALBOT_MODEL_DIR": str(settings.model_dir),
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -42,8 +43,8 @@ def test_ask_json_answers_a_faq_question(env):
 
 
 def test_ask_names_the_adviser_when_forwarding(env, roster):
-    result = invoke("ask", "俺男人在外头打工出事了，包工头跑了，工地说不管，医药费花了好几万，咋整", "--village", "370303001",
-                    "--json")
+    question = "俺男人在外头打工出事了，包工头跑了，工地说不管，医药费花了好几万，咋整"
+    result = invoke("ask", question, "--village", "370303001", "--json")
     data = json.loads(result.output)
     assert data["action"] == "forward" and "王明律师" in data["answer"]
     assert consultations(roster) == []  # ask writes nothing to the ledger
@@ -73,8 +74,20 @@ def test_ledger_export_csv_to_stdout_and_xlsx_to_file(env, roster, wechat, tmp_p
     assert rows[2][12].count("139****5678") == 1 and "13912345678" not in result.output
     assert rows[2][10] == "顾问" and rows[2][17] != ""
     out = tmp_path / "volume.xlsx"
-    invoke("ledger", "export", "--village", "370303001", "--from", "2026-11-01", "--to", "2026-11-30",
-           "--format", "xlsx", "--output", str(out))
+    invoke(
+        "ledger",
+        "export",
+        "--village",
+        "370303001",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--format",
+        "xlsx",
+        "--output",
+        str(out),
+    )
     sheet = load_workbook(out).active
     assert sheet["A2"].value == "编号" and sheet.max_row == 4
     empty = invoke("ledger", "export", "--village", "370303001", "--from", "2026-10-01", "--to", "2026-10-31")
@@ -113,8 +126,14 @@ def test_commands_explain_a_missing_schema(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("LEGALBOT_WECHAT_AES_KEY", "short"), ("LEGALBOT_WECHAT_TOKEN", "bad token!"), ("LEGALBOT_DELIVERY", "sms"),
-     ("LEGALBOT_MAX_BODY_BYTES", "lots"), ("LEGALBOT_DATABASE_URL", "legalbot.db"), ("LEGALBOT_SIMULATOR", "maybe")],
+    [
+        ("LEGALBOT_WECHAT_AES_KEY", "short"),
+        ("LEGALBOT_WECHAT_TOKEN", "bad token!"),
+        ("LEGALBOT_DELIVERY", "sms"),
+        ("LEGALBOT_MAX_BODY_BYTES", "lots"),
+        ("LEGALBOT_DATABASE_URL", "legalbot.db"),
+        ("LEGALBOT_SIMULATOR", "maybe"),
+    ],
 )
 def test_bad_configuration_names_the_variable(name, value, tmp_path):
     env = {"LEGALBOT_INSTANCE_DIR": str(tmp_path), "LEGALBOT_WECHAT_APPID": "wx1", name: value}

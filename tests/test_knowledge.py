@@ -15,8 +15,18 @@ from bot.knowledge.faq import KnowledgeError, load_faq, parse_entry
 from bot.knowledge.statutes import load_statutes
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
-MINIMUM_FAQ = {"land": 25, "marriage_family": 25, "labor": 25, "debt_contract": 12, "traffic": 12,
-               "tort_neighbor": 12, "social_security": 12, "criminal": 6, "administrative": 6, "other": 6}
+MINIMUM_FAQ = {
+    "land": 25,
+    "marriage_family": 25,
+    "labor": 25,
+    "debt_contract": 12,
+    "traffic": 12,
+    "tort_neighbor": 12,
+    "social_security": 12,
+    "criminal": 6,
+    "administrative": 6,
+    "other": 6,
+}
 REPEALED = ("婚姻法", "合同法", "继承法", "民法通则", "物权法", "侵权责任法", "担保法")
 
 
@@ -53,8 +63,10 @@ def test_citation_checker_catches_wrong_articles(faq, shared_dir):
     from bot.knowledge.faq import Citation
 
     index = load_statutes(shared_dir / "data" / "laws")
-    bad = [e.__class__(**{**e.__dict__, "citations": (Citation("民法典", "第九千条"), Citation("婚姻法", "第一条"))})
-           for e in faq[:1]]
+    bad = [
+        e.__class__(**{**e.__dict__, "citations": (Citation("民法典", "第九千条"), Citation("婚姻法", "第一条"))})
+        for e in faq[:1]
+    ]
     assert len(find_citation_problems(bad, index)) == 2
 
 
@@ -91,10 +103,20 @@ def test_common_questions_are_covered(faq, topic, pattern):
 
 
 def test_schema_errors_name_the_entry():
-    with pytest.raises(KnowledgeError, match="x-1.*paraphrases"):
-        parse_entry({"id": "x-1", "category": "land", "question": "q", "paraphrases": ["a"], "answer": "b",
-                     "citations": [{"law": "民法典", "article": "第一条"}], "next_step": "c",
-                     "reviewed": "2026-11-21"}, "land.yaml entry 1")
+    with pytest.raises(KnowledgeError, match=r"x-1.*paraphrases"):
+        parse_entry(
+            {
+                "id": "x-1",
+                "category": "land",
+                "question": "q",
+                "paraphrases": ["a"],
+                "answer": "b",
+                "citations": [{"law": "民法典", "article": "第一条"}],
+                "next_step": "c",
+                "reviewed": "2026-11-21",
+            },
+            "land.yaml entry 1",
+        )
 
 
 def test_training_examples_are_plentiful_and_varied():

@@ -113,11 +113,11 @@ def test_unsupported_or_broken_files(services, tmp_path):
 def test_cli_reports_problems_and_exits_nonzero(tmp_path, settings, monkeypatch):
     from click.testing import CliRunner
 
-    from bot.cli import cli, main  # noqa: F401  (main registers the sub-commands)
-    from bot.cli import roster as _roster  # noqa: F401
+    from bot.cli import cli
 
     for key, value in {
-        "LEGALBOT_DATABASE_URL": settings.database_url, "LEGALBOT_SECRET_KEY": "x",
+        "LEGALBOT_DATABASE_URL": settings.database_url,
+        "LEGALBOT_SECRET_KEY": "x",
         "LEGALBOT_INSTANCE_DIR": str(settings.instance_dir),
     }.items():
         monkeypatch.setenv(key, value)

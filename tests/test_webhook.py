@@ -50,7 +50,8 @@ def test_safe_mode_reply_is_encrypted_and_signed(wechat, roster):
 def test_tencent_golden_vector_decrypts(services, app, clock):
     """Tencent's published OA sample (compatible mode) goes through the real webhook."""
     settings = services.settings.with_overrides(
-        wechat_token="spamtest", wechat_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        wechat_token="spamtest",
+        wechat_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
         wechat_appid="wx2c2769f8efd9abc2",
     )
     services.settings = settings
@@ -64,15 +65,21 @@ def test_tencent_golden_vector_decrypts(services, app, clock):
     )
     body = f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
     query = {
-        "signature": signature("spamtest", "1409735669", "1320562132"), "timestamp": "1409735669",
-        "nonce": "1320562132", "encrypt_type": "aes", "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
+        "signature": signature("spamtest", "1409735669", "1320562132"),
+        "timestamp": "1409735669",
+        "nonce": "1320562132",
+        "encrypt_type": "aes",
+        "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
     }
     resp = app.test_client().post("/wechat?" + urlencode(query), data=body)
     assert resp.status_code == 200
     with services.sessions() as session:
         row = session.scalar(select(InboundMessage))
     assert (row.sender, row.text, row.dedupe_key) == (
-        "oyORnuP8q7ou2gfYjqLzSIWZf0rs", "abcdteT", "official:msg:6054768590064713728")
+        "oyORnuP8q7ou2gfYjqLzSIWZf0rs",
+        "abcdteT",
+        "official:msg:6054768590064713728",
+    )
 
 
 def test_bad_signature_is_403_and_stores_nothing(wechat, services):
@@ -116,9 +123,13 @@ def test_doctype_and_entities_are_refused_with_success(wechat, services):
 
 
 def test_malformed_xml_after_valid_signature_answers_success(wechat, services):
-    for body in ("<xml><FromUserName>x", "not xml at all", "<root><MsgType>text</MsgType></root>",
-                 "<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><MsgType>image</MsgType></xml>",
-                 "<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><MsgId>abc</MsgId></xml>"):
+    for body in (
+        "<xml><FromUserName>x",
+        "not xml at all",
+        "<root><MsgType>text</MsgType></root>",
+        "<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><MsgType>image</MsgType></xml>",
+        "<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><MsgId>abc</MsgId></xml>",
+    ):
         resp = wechat.post(body, encrypted=False)
         assert (resp.status, resp.body) == (200, b"success"), body
     gbk = wechat.xml(VILLAGER, "text", Content="宅基地", MsgId=8).encode("gbk")
@@ -152,7 +163,8 @@ def test_unknown_event_answers_success(wechat, services):
 
 def test_retried_message_gets_identical_bytes_and_one_record(wechat, services, roster):
     wechat.event(VILLAGER, "subscribe", "qrscene_370303001")
-    xml = wechat.xml(VILLAGER, "text", Content="我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，咋办", MsgId=424242)
+    question = "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，咋办"
+    xml = wechat.xml(VILLAGER, "text", Content=question, MsgId=424242)
     first = wechat.post(xml)
     second = wechat.post(xml)
     third = wechat.post(xml, encrypted=True)

@@ -84,11 +84,17 @@ class WeChatTestClient:
 
     # ---- transport --------------------------------------------------------------------------
     def query(self, timestamp: str, nonce: str, **extra: str) -> dict[str, str]:
-        return {"signature": signature(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                "openid": "ignored", **extra}
+        return {
+            "signature": signature(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": "ignored",
+            **extra,
+        }
 
-    def post(self, xml: str, *, timestamp: int | None = None, nonce: str | None = None,
-             encrypted: bool | None = None) -> Response:
+    def post(
+        self, xml: str, *, timestamp: int | None = None, nonce: str | None = None, encrypted: bool | None = None
+    ) -> Response:
         encrypted = self.encrypted if encrypted is None else encrypted
         ts = str(timestamp if timestamp is not None else int(self.clock.now().timestamp()))
         nonce = nonce or str(secrets.randbelow(10**9))
@@ -108,8 +114,9 @@ class WeChatTestClient:
         if resp.status_code == 200 and raw and raw != b"success":
             text = raw.decode("utf-8")
             if encrypted:
-                xml = self.crypt.decrypt_message(tag(text, "TimeStamp"), tag(text, "Nonce"), tag(text, "MsgSignature"),
-                                                 tag(text, "Encrypt"))
+                xml = self.crypt.decrypt_message(
+                    tag(text, "TimeStamp"), tag(text, "Nonce"), tag(text, "MsgSignature"), tag(text, "Encrypt")
+                )
                 xml = xml.decode("utf-8") if isinstance(xml, bytes) else xml
             else:
                 xml = text

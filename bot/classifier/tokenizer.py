@@ -7,9 +7,8 @@ import logging
 import re
 import threading
 import unicodedata
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 with warnings.catch_warnings():
     # jieba 0.42 imports the deprecated pkg_resources; the warning is not ours to fix.

@@ -42,9 +42,11 @@ def cli() -> None:
 
 
 def main() -> None:
-    from bot.cli import ask, db, demo, ledger, model, outbox, roster, serve  # noqa: F401  (registers commands)
-
     try:
         cli(prog_name="legalbot")
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+# Sub-commands register themselves on ``cli`` when imported (they need ``cli`` defined above).
+from bot.cli import ask, db, demo, ledger, model, outbox, roster, serve  # noqa: E402, F401

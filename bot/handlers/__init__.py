@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.context import Context
 from bot.handlers.adviser import adviser_commands
 from bot.handlers.binding import bind_by_text, choose_village, require_binding
-from bot.context import Context
 from bot.handlers.events import handle_event
 from bot.handlers.villager import (
     answer_media,

@@ -7,8 +7,8 @@ import unicodedata
 
 from bot import texts
 from bot.consultations import relay_answer
-from bot.handlers.commands import normalize
 from bot.context import Context
+from bot.handlers.commands import normalize
 from bot.ledger import repo
 from bot.ledger.tables import Consultation
 from bot.messages import Incoming, Reply

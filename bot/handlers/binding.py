@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.handlers.commands import normalize
 from bot.context import Context
+from bot.handlers.commands import normalize
 from bot.ledger import repo
 from bot.ledger.tables import InboundMessage, Village
 from bot.messages import Incoming, Reply

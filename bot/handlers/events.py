@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.handlers.binding import bind_adviser, bind_villager
 from bot.context import Context
+from bot.handlers.binding import bind_adviser, bind_villager
 from bot.ledger import repo
 from bot.messages import Incoming, Reply
 

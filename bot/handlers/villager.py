@@ -14,8 +14,8 @@ from bot.consultations import (
     new_consultation,
     raise_alert,
 )
-from bot.handlers.commands import human_request
 from bot.context import Context
+from bot.handlers.commands import human_request
 from bot.ledger import repo, states
 from bot.messages import Incoming, Reply
 
