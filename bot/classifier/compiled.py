@@ -102,14 +102,22 @@ class CompiledClassifier:
 
 
 class CompiledSimilarity:
-    """Cosine similarity of one text against the rows of a fitted TF-IDF matrix, column-gathered."""
+    """Cosine similarity of one text against the rows of a matrix built from l2 blocks of fitted TF-IDFs."""
 
-    def __init__(self, vectorizer, matrix):
-        self.tfidf = FastTfidf(vectorizer)
+    def __init__(self, vectorizers, matrix):
+        self.parts: list[FastTfidf] = []
+        offset = 0
+        for vectorizer in vectorizers:
+            fast = FastTfidf(vectorizer, offset)
+            self.parts.append(fast)
+            offset += fast.size
+        self.weight = 1 / np.sqrt(len(self.parts))
         self.columns = matrix.tocsc()
 
     def scores(self, text: str) -> np.ndarray:
-        idx, values = self.tfidf.transform(text)
+        found = [p.transform(text) for p in self.parts]
+        idx = np.concatenate([f[0] for f in found])
         if not idx.size:
             return np.zeros(self.columns.shape[0])
+        values = np.concatenate([f[1] for f in found]) * self.weight
         return self.columns[:, idx] @ values

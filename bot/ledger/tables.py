@@ -171,6 +171,22 @@ class Consultation(Base):
     answered_at: Mapped[dt.datetime | None]
     delivered_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # AB posts and escalation: 0 = A post, 1 = B post, 2 = town justice office (司法所).
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[dt.datetime | None]
+    # Legal-aid triage: a special group (老年人、残疾人、未成年人、农民工欠薪、家暴受害人、军人军属).
+    legal_aid_group: Mapped[str | None] = mapped_column(String(32))
+    # Satisfaction: 1 满意, 2 基本满意, 3 不满意 (which reopens the consultation).
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime | None]
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Sensitive alerts must be acknowledged by a person; the disposal is recorded.
+    alert_acked_at: Mapped[dt.datetime | None]
+    alert_acked_by: Mapped[str | None] = mapped_column(String(64))
+    alert_disposal: Mapped[str | None] = mapped_column(Text)
+    answered_offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    faq_candidate: Mapped[bool] = mapped_column(Boolean, default=False)
 
     village: Mapped[Village | None] = relationship(lazy="joined")
     villager: Mapped[Villager] = relationship(lazy="joined")
@@ -231,3 +247,131 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     wechat_msgid: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DutyRecord(Base):
+    """驻点与讲座台账: on-site service (签到/签退), legal talks and mediations by an adviser in a village."""
+
+    __tablename__ = "duty_records"
+    __table_args__ = (Index("ix_duty_adviser_started", "adviser_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("advisers.id"))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # onsite | talk | mediation
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    adviser: Mapped[Adviser] = relationship(lazy="joined")
+    village: Mapped[Village] = relationship(lazy="joined")
+
+
+class FaqCandidate(Base):
+    """An adviser's answer proposed as a new FAQ entry; a bureau reviewer edits and publishes it."""
+
+    __tablename__ = "faq_candidates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("advisers.id"))
+    category: Mapped[str | None] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | published | rejected
+    faq_id: Mapped[str | None] = mapped_column(String(64))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[dt.datetime | None]
+
+
+class User(Base):
+    """Bureau (county) and town justice office (司法所) staff who use the dashboard and the API."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # bureau | town
+    county: Mapped[str] = mapped_column(String(64))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    subscribed_reports: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    town: Mapped[Town | None] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """Bearer tokens for ``/api`` (only a hash is stored)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginCode(Base):
+    """One-time login links/codes sent through WeChat, for advisers (console) and staff (dashboard)."""
+
+    __tablename__ = "login_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("advisers.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Who viewed or exported which ledger data, and when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(80))  # "user:<username>" or "adviser:<phone>"
+    action: Mapped[str] = mapped_column(String(32))  # view | export | login | …
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Report(Base):
+    """A generated weekly report or monthly ranking, kept on disk under the instance folder."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("kind", "period", "county"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # weekly | monthly
+    period: Mapped[str] = mapped_column(String(16))  # 2026-W47 | 2026-11
+    county: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """Idempotency for scheduled steps: a (job, key) pair runs once even across restarts and workers."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
