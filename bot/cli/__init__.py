@@ -24,6 +24,15 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+def command_services():
+    """Services for the running command; the engine is disposed when it ends (no connection left open)."""
+    from bot.services import Services
+
+    services = Services.build(load_settings())
+    click.get_current_context().call_on_close(services.dispose)
+    return services
+
+
 @contextmanager
 def database_errors() -> Iterator[None]:
     """Turn "no such table" / "connection refused" into advice instead of a traceback."""

@@ -8,8 +8,7 @@ import sys
 import click
 
 from bot import texts
-from bot.cli import cli, database_errors, load_settings
-from bot.services import Services
+from bot.cli import cli, command_services, database_errors
 
 
 @cli.command()
@@ -18,7 +17,7 @@ from bot.services import Services
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
 def ask(question: str, village_code: str | None, as_json: bool) -> None:
     """Ask one question, or '-' to read one question per line from standard input."""
-    services = Services.build(load_settings())
+    services = command_services()
     village_name = adviser_name = None
     if village_code:
         from bot.consultations import adviser_title

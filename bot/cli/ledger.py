@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 
-from bot.cli import cli, database_errors, load_settings
+from bot.cli import cli, command_services, database_errors
 from bot.ledger import repo
 from bot.ledger.export import consultations_for, ledger_rows, to_csv, to_xlsx
-from bot.services import Services
 
 
 @cli.group()
@@ -31,7 +30,7 @@ def ledger_export(village_code: str, start: dt.datetime, end: dt.datetime, fmt: 
         raise click.ClickException("--to 不能早于 --from")
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         raise click.ClickException("XLSX 是二进制文件：请用 --output 文件名.xlsx 指定输出文件")
-    services = Services.build(load_settings())
+    services = command_services()
     with database_errors(), services.sessions() as session:
         village = repo.village_by_code(session, village_code)
         if village is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import cli, load_settings
+from bot.cli import cli, command_services, load_settings
 from bot.knowledge.faq import KnowledgeError
 
 
@@ -24,9 +24,8 @@ def train(seed: int, with_ledger: bool) -> None:
     if with_ledger:
         from bot.cli import database_errors
         from bot.ledger.learning import confirmed_examples
-        from bot.services import Services
 
-        with database_errors(), Services.build(settings).sessions() as session:
+        with database_errors(), command_services().sessions() as session:
             extra = confirmed_examples(session)
         click.echo(f"台账中顾问确认的样本：{len(extra)} 条", err=True)
     try:
@@ -65,7 +64,6 @@ def train(seed: int, with_ledger: bool) -> None:
 def evaluate(file: Path, mapping: Path | None, source: str | None, subset: str | None, json_out: Path | None) -> None:
     """Accuracy, macro-F1, per-class figures and the confusion matrix on a labelled JSONL file."""
     from bot.classifier.evaluate import evaluate_rows, format_report, load_eval_rows
-    from bot.services import Services
 
     if mapping and not source:
         raise click.ClickException("--mapping 需要同时给出 --source（例如 --source crimekg_13）")
@@ -76,7 +74,7 @@ def evaluate(file: Path, mapping: Path | None, source: str | None, subset: str |
     if not rows:
         raise click.ClickException("没有可评估的行：请检查 --subset 和 --mapping")
     click.echo(f"评估 {len(rows)} 条（跳过无映射的 {skipped} 条）…", err=True)
-    answerer = Services.build(load_settings()).answerer
+    answerer = command_services().answerer
     report = evaluate_rows(answerer, rows, progress=lambda d, t: click.echo(f"  {d}/{t}", err=True))
     report["skipped_unmapped"] = skipped
     if json_out is None:

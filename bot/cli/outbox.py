@@ -7,9 +7,8 @@ import json
 import click
 from sqlalchemy import select
 
-from bot.cli import cli, database_errors, load_settings
+from bot.cli import cli, command_services, database_errors
 from bot.ledger.tables import OutboxMessage
-from bot.services import Services
 
 
 @cli.group()
@@ -23,7 +22,7 @@ def outbox() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def outbox_list(status: str | None, limit: int, as_json: bool) -> None:
     """The newest outbound messages first."""
-    services = Services.build(load_settings())
+    services = command_services()
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxMessage.status == status)

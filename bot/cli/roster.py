@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli import cli, database_errors, load_settings
+from bot.cli import cli, command_services, database_errors
 from bot.roster import RosterError, import_roster
-from bot.services import Services
 
 
 @cli.group()
@@ -20,7 +19,7 @@ def roster() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def roster_import(file: Path) -> None:
     """Import or update the roster from CSV or XLSX (all or nothing)."""
-    services = Services.build(load_settings())
+    services = command_services()
 
     def progress(done: int, total: int) -> None:
         click.echo(f"  已处理 {done}/{total} 行", err=True)
