@@ -18,11 +18,12 @@ from bot.knowledge.faq import FaqEntry
 class Thresholds:
     """Chosen on our own held-out questions; values and reasons live in ``knowledge/thresholds.yaml``."""
 
-    answer_similarity: float = 0.55
-    answer_confidence: float = 0.45
-    strong_similarity: float = 0.80
+    faq_score: float = 0.0  # the FAQ classifier's decision value for its best entry
+    faq_margin: float = 0.3  # … and its lead over the runner-up
+    answer_similarity: float = 0.3  # cosine of the wording to that entry's closest phrasing
+    answer_confidence: float = 0.5  # the category model must agree with the entry's category this surely
+    long_question_chars: int = 60  # longer messages are personal stories: a person should read them
     smalltalk_probability: float = 0.60
-    long_question_chars: int = 80
 
     @classmethod
     def from_mapping(cls, data: dict) -> Thresholds:
@@ -98,23 +99,28 @@ class Answerer:
         if top_label == SMALLTALK and top_prob >= t.smalltalk_probability:
             reply = texts.THANKS if any(w in text for w in ("谢", "感谢", "辛苦")) else texts.SMALLTALK
             return Decision(None, top_prob, "smalltalk", answer=reply)
-        matches = self.faq_index.top(text, k=1)
-        if matches:
-            match = matches[0]
-            agrees = match.entry.category == category and confidence >= t.answer_confidence
-            long_story = len(text) > t.long_question_chars
-            confident = (agrees and match.score >= t.answer_similarity and not long_story) or (
-                match.score >= t.strong_similarity
+        match = self.faq_index.match(text)
+        if match is not None and self.confident(text, category, confidence, match):
+            entry = match.entry
+            return Decision(
+                category,
+                confidence,
+                "answer",
+                answer=render_faq_answer(entry),
+                faq_id=entry.id,
+                citations=[c.render() for c in entry.citations],
+                similarity=match.similarity,
             )
-            if confident:
-                return Decision(
-                    match.entry.category if match.score >= t.strong_similarity else category,
-                    confidence,
-                    "answer",
-                    answer=render_faq_answer(match.entry),
-                    faq_id=match.entry.id,
-                    citations=[c.render() for c in match.entry.citations],
-                    similarity=match.score,
-                )
-            return Decision(category, confidence, "forward", similarity=match.score)
-        return Decision(category, confidence, "forward")
+        return Decision(category, confidence, "forward", similarity=match.similarity if match else 0.0)
+
+    def confident(self, text: str, category: str, confidence: float, match) -> bool:
+        """Answer only when the FAQ model, the wording and the category model all agree."""
+        t = self.thresholds
+        return (
+            match.entry.category == category
+            and confidence >= t.answer_confidence
+            and match.score >= t.faq_score
+            and match.margin >= t.faq_margin
+            and match.similarity >= t.answer_similarity
+            and len(text) <= t.long_question_chars
+        )

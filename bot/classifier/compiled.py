@@ -121,3 +121,28 @@ class CompiledSimilarity:
             return np.zeros(self.columns.shape[0])
         values = np.concatenate([f[1] for f in found]) * self.weight
         return self.columns[:, idx] @ values
+
+
+class CompiledLinear:
+    """``decision_function`` of FeatureUnion(TF-IDF…) → a multiclass linear model, from arrays."""
+
+    def __init__(self, pipeline):
+        union = pipeline.named_steps["features"]
+        model = pipeline.named_steps["model"]
+        self.classes_ = np.asarray(model.classes_)
+        self.vectorizers: list[FastTfidf] = []
+        offset = 0
+        for _, vectorizer in union.transformer_list:
+            fast = FastTfidf(vectorizer, offset)
+            self.vectorizers.append(fast)
+            offset += fast.size
+        self.weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
+        self.intercept = np.asarray(model.intercept_, dtype=np.float64)
+
+    def decision_function(self, text: str) -> np.ndarray:
+        parts = [v.transform(text) for v in self.vectorizers]
+        idx = np.concatenate([p[0] for p in parts])
+        scores = self.intercept.copy()
+        if idx.size:
+            scores += np.concatenate([p[1] for p in parts]) @ self.weights[idx]
+        return scores

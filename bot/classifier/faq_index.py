@@ -1,4 +1,9 @@
-"""FAQ retrieval: cosine similarity of character and word n-grams against every phrasing of every entry."""
+"""FAQ matching with two independent signals: a classifier over FAQ entries, and n-gram similarity.
+
+The classifier (a linear SVM over each entry's question, paraphrases and answer) says *which* entry a
+question is and by what margin; the cosine similarity to that entry's closest phrasing says how close
+the wording really is. The bot answers only when both, and the category model, agree.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
 
-from bot.classifier.compiled import CompiledSimilarity
+from bot.classifier.compiled import CompiledLinear, CompiledSimilarity
 from bot.classifier.tokenizer import LegalTokenizer
 from bot.knowledge.faq import FaqEntry
 
@@ -17,61 +24,68 @@ from bot.knowledge.faq import FaqEntry
 @dataclass(frozen=True)
 class FaqMatch:
     entry: FaqEntry
-    score: float
+    score: float  # the FAQ classifier's decision value for this entry
+    margin: float  # its lead over the runner-up entry
+    similarity: float  # cosine to the entry's closest phrasing
+
+
+def _features(tokenizer: LegalTokenizer) -> list[TfidfVectorizer]:
+    return [
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=tokenizer.normalize, sublinear_tf=True),
+        TfidfVectorizer(analyzer=tokenizer.words, sublinear_tf=True),
+    ]
 
 
 class FaqIndex:
-    """Built from the FAQ at training time; ``top`` returns the closest entries and their similarity.
+    """Built from the FAQ at training time; ``match`` gives the best entry with its three signals."""
 
-    Each phrasing is a character 1–3-gram vector and a jieba word vector, each l2-normalised and
-    weighted 1/√2, so the similarity is the mean of the two cosines: characters survive typos,
-    words carry meaning across paraphrases.
-    """
-
-    def __init__(self, tokenizer: LegalTokenizer, entries: list[FaqEntry]):
+    def __init__(self, tokenizer: LegalTokenizer, entries: list[FaqEntry], seed: int = 0, c: float = 1.0):
         self.entries = entries
-        texts: list[str] = []
-        owners: list[int] = []
+        self.by_id = {e.id: i for i, e in enumerate(entries)}
+        texts, owners = [], []
         for i, entry in enumerate(entries):
             for phrasing in entry.phrasings:
                 texts.append(phrasing)
                 owners.append(i)
         self.owners_ = np.asarray(owners)
-        self.vectorizers_ = [
-            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=tokenizer.normalize, sublinear_tf=True),
-            TfidfVectorizer(analyzer=tokenizer.words, sublinear_tf=True),
-        ]
+        self.vectorizers_ = _features(tokenizer)
         self.matrix_ = None
-        if texts:
+        self.classifier_ = None
+        if len(entries) >= 2:
             weight = 1 / math.sqrt(len(self.vectorizers_))
-            blocks = [v.fit_transform(texts) * weight for v in self.vectorizers_]
-            self.matrix_ = hstack(blocks).tocsr()
+            self.matrix_ = hstack([v.fit_transform(texts) * weight for v in self.vectorizers_]).tocsr()
+            ids = [entries[i].id for i in owners] + [e.id for e in entries]
+            self.classifier_ = Pipeline(
+                [
+                    ("features", FeatureUnion([(f"f{i}", v) for i, v in enumerate(_features(tokenizer))])),
+                    ("model", LinearSVC(C=c, random_state=seed)),
+                ]
+            ).fit([*texts, *(e.answer for e in entries)], ids)
         self._similarity: CompiledSimilarity | None = None
+        self._linear: CompiledLinear | None = None
 
     def compile(self) -> None:
-        """Prepare the fast per-message scorer (after training or loading)."""
+        """Prepare the fast per-message scorers (after training or loading)."""
         if self.matrix_ is not None:
             self._similarity = CompiledSimilarity(self.vectorizers_, self.matrix_)
+            self._linear = CompiledLinear(self.classifier_)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_similarity"] = None
+        state["_similarity"] = state["_linear"] = None
         return state
 
-    def top(self, text: str, k: int = 3) -> list[FaqMatch]:
-        """The ``k`` best entries (best phrasing per entry), most similar first."""
+    def match(self, text: str) -> FaqMatch | None:
+        """The entry the FAQ classifier prefers, with its score, margin and wording similarity."""
         if self.matrix_ is None or not text.strip():
-            return []
-        if self._similarity is None:
+            return None
+        if self._linear is None:
             self.compile()
-        scores = self._similarity.scores(text)
-        if not scores.any():
-            return []
-        best: dict[int, float] = {}
-        for row in np.argsort(-scores)[: k * 8]:
-            owner = int(self.owners_[row])
-            if owner not in best:
-                best[owner] = float(scores[row])
-            if len(best) == k:
-                break
-        return [FaqMatch(self.entries[i], s) for i, s in best.items()]
+        scores = self._linear.decision_function(text)
+        first, second = np.argsort(-scores)[:2]
+        entry_id = self._linear.classes_[first]
+        owner = self.by_id[entry_id]
+        similarity = self._similarity.scores(text)[self.owners_ == owner].max()
+        return FaqMatch(
+            self.entries[owner], float(scores[first]), float(scores[first] - scores[second]), float(similarity)
+        )

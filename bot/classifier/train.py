@@ -38,7 +38,11 @@ class ModelError(RuntimeError):
 def knowledge_hash(knowledge_dir: Path, extra: Iterable[tuple[str, str]] = ()) -> str:
     """sha256 over every knowledge file (name and bytes) and any extra examples: staleness check."""
     digest = hashlib.sha256(f"format:{FORMAT_VERSION}".encode())
-    for path in sorted(p for p in knowledge_dir.rglob("*") if p.is_file() and not p.name.endswith(".md")):
+    # Thresholds, the lexicon and the evaluation sets are read at load time, not learned: they do not
+    # make the model stale.
+    learned = [p for p in knowledge_dir.rglob("*") if p.is_file() and p.suffix in (".txt", ".yaml", ".tsv")]
+    skip = {"thresholds.yaml", "sensitive.yaml"}
+    for path in sorted(p for p in learned if p.name not in skip and "eval" not in p.relative_to(knowledge_dir).parts):
         digest.update(str(path.relative_to(knowledge_dir)).encode())
         digest.update(path.read_bytes())
     for text, label in extra:

@@ -1,0 +1,144 @@
+"""Choose when the bot may answer by itself: ``python -m bot.classifier.tuning [--write]``.
+
+Grid search over the answering thresholds on the "tune" half of ``knowledge/eval/faq_heldout.jsonl``:
+the most questions answered subject to at least 97% of the answers being the right FAQ entry (the
+issue asks for 95%; the margin absorbs the difference between halves). The "test" half is reported,
+never used for choosing. ``--write`` updates ``knowledge/thresholds.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.classifier.answerer import Answerer, Thresholds
+from bot.classifier.train import load_answerer
+from bot.config import PROJECT_ROOT
+from bot.knowledge.examples import load_jsonl
+
+TARGET_PRECISION = 0.97
+
+
+@dataclass
+class Signals:
+    expected: str | None
+    split: str
+    faq_id: str | None
+    faq_category: str | None
+    score: float
+    margin: float
+    similarity: float
+    category: str
+    confidence: float
+    length: int
+
+
+def collect(answerer: Answerer, rows: list[dict]) -> list[Signals]:
+    out = []
+    for row in rows:
+        text = row["text"].strip()
+        category, confidence, _, _ = answerer.classify(text)
+        match = answerer.faq_index.match(text)
+        out.append(
+            Signals(
+                row.get("expected_faq"),
+                row.get("split", "test"),
+                match.entry.id if match else None,
+                match.entry.category if match else None,
+                match.score if match else -9,
+                match.margin if match else 0,
+                match.similarity if match else 0,
+                category,
+                confidence,
+                len(text),
+            )
+        )
+    return out
+
+
+def outcome(signals: list[Signals], t: Thresholds) -> dict:
+    answered = correct = 0
+    for s in signals:
+        if (
+            s.faq_category == s.category
+            and s.confidence >= t.answer_confidence
+            and s.score >= t.faq_score
+            and s.margin >= t.faq_margin
+            and s.similarity >= t.answer_similarity
+            and s.length <= t.long_question_chars
+        ):
+            answered += 1
+            correct += s.faq_id == s.expected
+    answerable = sum(1 for s in signals if s.expected)
+    wrongly_answered = sum(1 for s in signals if not s.expected)  # denominator for forward questions
+    return {
+        "answered": answered,
+        "correct": correct,
+        "precision": round(correct / answered, 4) if answered else None,
+        "coverage": round(correct / answerable, 4) if answerable else None,
+        "forward_questions": wrongly_answered,
+    }
+
+
+def search(signals: list[Signals], base: Thresholds) -> Thresholds:
+    best, best_cov = base, -1.0
+    grid = itertools.product(
+        [-0.6, -0.4, -0.2, 0.0, 0.2],
+        [0.0, 0.1, 0.2, 0.3, 0.4, 0.6],
+        [0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
+        [0.3, 0.5, 0.7],
+        [30, 40, 60, 80],
+    )
+    for score, margin, similarity, confidence, length in grid:
+        t = Thresholds(
+            faq_score=score,
+            faq_margin=margin,
+            answer_similarity=similarity,
+            answer_confidence=confidence,
+            long_question_chars=length,
+            smalltalk_probability=base.smalltalk_probability,
+        )
+        result = outcome(signals, t)
+        if result["answered"] >= 10 and result["precision"] >= TARGET_PRECISION and result["coverage"] > best_cov:
+            best, best_cov = t, result["coverage"]
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help="write the chosen values to knowledge/thresholds.yaml")
+    args = parser.parse_args()
+    knowledge = PROJECT_ROOT / "knowledge"
+    answerer = load_answerer(knowledge, PROJECT_ROOT / "models")
+    signals = collect(answerer, load_jsonl(knowledge / "eval" / "faq_heldout.jsonl"))
+    tune = [s for s in signals if s.split == "tune"]
+    test = [s for s in signals if s.split == "test"]
+    chosen = search(tune, answerer.thresholds)
+    report = {"chosen": asdict(chosen), "tune": outcome(tune, chosen), "test": outcome(test, chosen)}
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.write:
+        write_thresholds(knowledge / "thresholds.yaml", chosen, report)
+
+
+def write_thresholds(path: Path, chosen: Thresholds, report: dict) -> None:
+    header = (
+        "# When the bot may answer from the FAQ by itself (read by bot/classifier/answerer.py).\n"
+        "# Chosen by `python -m bot.classifier.tuning --write` on the 'tune' half of\n"
+        "# knowledge/eval/faq_heldout.jsonl: the most correct answers subject to >= 97% of the bot's answers\n"
+        "# being the right entry, because a wrong confident answer is worse than a forward to a person.\n"
+        "# All conditions must hold: the category model agrees with the entry's category (answer_confidence),\n"
+        "# the FAQ classifier prefers the entry clearly (faq_score, faq_margin), the wording is close to one of\n"
+        "# its phrasings (answer_similarity), and the message is short (long messages are personal stories).\n"
+        "# smalltalk_probability: below it, a greeting-like message is treated as a question.\n"
+        f"# Measured at the time of writing: tune {report['tune']}, test {report['test']}.\n"
+    )
+    path.write_text(header + yaml.safe_dump({"thresholds": asdict(chosen)}, allow_unicode=True), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
