@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot.workhours import WorkCalendar
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "LEGALBOT_"
 AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
@@ -34,10 +36,27 @@ class Settings:
     simulator: bool = False
     max_body_bytes: int = 256 * 1024
     timestamp_window: int = 300
-    reply_wait_hours: int = 4
     log_level: str = "INFO"
     outbox_interval: float = 2.0
+    public_url: str = "http://127.0.0.1:5000"
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    escalate_b_hours: float = 4.0  # working hours before the B post takes over
+    escalate_office_hours: float = 24.0  # wall-clock hours after forwarding before the town office is asked
+    priority_hours: float = 2.0  # working hours for legal-aid priority consultations
+    remind_before_minutes: int = 60
+    alert_resend_minutes: int = 15
+    rating_days: int = 7
+    wechat_template_id: str = ""
+    wecom_corp_id: str = ""
+    wecom_agent_id: int = 0
+    wecom_secret: str = ""
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def wecom_configured(self) -> bool:
+        return bool(self.wecom_corp_id)
 
     @property
     def wechat_configured(self) -> bool:
@@ -83,7 +102,40 @@ class Settings:
                 f"set them or use {PREFIX}DELIVERY=log"
             )
 
+        try:
+            calendar = WorkCalendar.parse(
+                get("WORK_DAYS") or "1-5", get("WORK_HOURS") or "08:30-12:00,13:30-17:30", get("HOLIDAYS")
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                f"{PREFIX}WORK_DAYS / {PREFIX}WORK_HOURS / {PREFIX}HOLIDAYS are malformed ({exc}); "
+                "use e.g. 1-5, 08:30-12:00,13:30-17:30 and 2026-10-01,2026-10-02"
+            ) from None
+        wecom = {name: get("WECOM_" + name) for name in ("CORP_ID", "AGENT_ID", "SECRET", "TOKEN", "AES_KEY")}
+        if any(wecom.values()):
+            missing = [f"{PREFIX}WECOM_{k}" for k, v in wecom.items() if not v]
+            if missing:
+                raise ConfigError(f"WeCom is partly configured: set {', '.join(missing)} too (or none of them)")
+            if not wecom["AGENT_ID"].isdigit():
+                raise ConfigError(f"{PREFIX}WECOM_AGENT_ID must be the numeric AgentId of the WeCom app")
+            if not AES_KEY_RE.match(wecom["AES_KEY"]):
+                raise ConfigError(f"{PREFIX}WECOM_AES_KEY must be the 43-character EncodingAESKey of the WeCom app")
+
         return cls(
+            calendar=calendar,
+            public_url=(get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            escalate_b_hours=_float(env, "ESCALATE_B_WORK_HOURS", 4.0),
+            escalate_office_hours=_float(env, "ESCALATE_OFFICE_HOURS", 24.0),
+            priority_hours=_float(env, "PRIORITY_WORK_HOURS", 2.0),
+            remind_before_minutes=_int(env, "REMIND_BEFORE_MINUTES", 60, minimum=1),
+            alert_resend_minutes=_int(env, "ALERT_RESEND_MINUTES", 15, minimum=1),
+            rating_days=_int(env, "RATING_DAYS", 7, minimum=1),
+            wechat_template_id=get("WECHAT_TEMPLATE_ID"),
+            wecom_corp_id=wecom["CORP_ID"],
+            wecom_agent_id=int(wecom["AGENT_ID"] or 0),
+            wecom_secret=wecom["SECRET"],
+            wecom_token=wecom["TOKEN"],
+            wecom_aes_key=wecom["AES_KEY"],
             instance_dir=instance_dir,
             database_url=database_url,
             secret_key=get("SECRET_KEY") or _instance_secret(instance_dir),
@@ -97,7 +149,6 @@ class Settings:
             simulator=_bool(env, "SIMULATOR", False),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, minimum=1024),
             timestamp_window=_int(env, "TIMESTAMP_WINDOW", 300, minimum=10),
-            reply_wait_hours=_int(env, "REPLY_WAIT_HOURS", 4, minimum=1),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             outbox_interval=float(_int(env, "OUTBOX_INTERVAL_MS", 2000, minimum=50)) / 1000,
         )
@@ -113,6 +164,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
         raise ConfigError(f"{PREFIX}{name}='{raw}' must be a whole number") from None
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name}={value} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}='{raw}' must be a number of hours, e.g. 4 or 0.5") from None
+    if value <= 0:
+        raise ConfigError(f"{PREFIX}{name}={raw} must be more than 0")
     return value
 
 

@@ -10,12 +10,16 @@ from bot.classifier.answerer import Decision
 from bot.clock import fmt_local
 from bot.context import Context
 from bot.ledger import repo, states
-from bot.ledger.tables import Adviser, Consultation, Village
+from bot.ledger.tables import Adviser, Consultation
 
 
 def deadline_for(ctx: Context, consultation: Consultation) -> dt.datetime:
+    """The A post's deadline: working hours from the forward (fewer for legal-aid priority cases)."""
+    if consultation.deadline_at is not None:
+        return consultation.deadline_at
     start = consultation.forwarded_at or consultation.created_at
-    return start + dt.timedelta(hours=ctx.settings.reply_wait_hours)
+    hours = ctx.settings.priority_hours if consultation.legal_aid_group else ctx.settings.escalate_b_hours
+    return ctx.settings.calendar.add(start, hours)
 
 
 def new_consultation(ctx: Context, question: str, decision: Decision | None, status: str, route: str) -> Consultation:
@@ -25,7 +29,7 @@ def new_consultation(ctx: Context, question: str, decision: Decision | None, sta
         village_id=village.id if village else None,
         villager_id=villager.id,
         adviser_id=village.adviser_a_id if village else None,
-        channel=ctx.incoming.channel,
+        channel=ctx.channel,
         category=decision.category if decision else None,
         confidence=decision.confidence if decision else None,
         route=route,
@@ -44,8 +48,8 @@ def new_consultation(ctx: Context, question: str, decision: Decision | None, sta
         "villager",
         question,
         ctx.now,
-        msg_type=ctx.incoming.msg_type,
-        media_id=ctx.incoming.media_id,
+        msg_type=ctx.incoming.msg_type if ctx.incoming else "text",
+        media_id=ctx.incoming.media_id if ctx.incoming else None,
         inbound_id=ctx.inbound_id,
     )
     repo.add_event(ctx.session, consultation, "received", ctx.now)
@@ -69,6 +73,8 @@ def forward(ctx: Context, consultation: Consultation, reason: str) -> None:
         consultation.status = states.WAITING
     consultation.forwarded_at = ctx.now
     consultation.adviser_id = village.adviser_a_id if village else None
+    consultation.escalation_level, consultation.escalated_at, consultation.deadline_at = 0, None, None
+    consultation.deadline_at = deadline_for(ctx, consultation)
     repo.add_event(ctx.session, consultation, "forwarded", ctx.now, reason)
     if village is not None:
         notify_adviser(ctx, consultation, village.adviser_a, adviser_notice(ctx, consultation))
@@ -116,11 +122,9 @@ def forwarded_reply(ctx: Context, consultation: Consultation, human: bool = Fals
     if village is None:
         return texts.FORWARDED_NO_VILLAGE
     template = texts.FORWARDED_HUMAN if human else texts.FORWARDED
+    hours = ctx.settings.priority_hours if consultation.legal_aid_group else ctx.settings.escalate_b_hours
     return template.format(
-        village=village.name,
-        adviser=adviser_title(village.adviser_a),
-        number=consultation.id,
-        hours=ctx.settings.reply_wait_hours,
+        village=village.name, adviser=adviser_title(village.adviser_a), number=consultation.id, hours=f"{hours:g}"
     )
 
 
@@ -137,7 +141,7 @@ def add_follow_up(ctx: Context, consultation: Consultation, text: str, msg_type:
         text or None,
         ctx.now,
         msg_type=msg_type,
-        media_id=ctx.incoming.media_id,
+        media_id=ctx.incoming.media_id if ctx.incoming else None,
         inbound_id=ctx.inbound_id,
     )
     repo.add_event(ctx.session, consultation, "follow_up", ctx.now, msg_type)
@@ -178,12 +182,14 @@ def relay_answer(ctx: Context, consultation: Consultation, adviser: Adviser, ans
     consultation.answered_by_id = adviser.id
     consultation.answered_at = consultation.answered_at if supplement else ctx.now
     consultation.updated_at = ctx.now
+    if consultation.alert_kind and consultation.alert_acked_at is None:
+        consultation.alert_acked_at, consultation.alert_acked_by = ctx.now, adviser.name
+    if consultation.alert_kind:
+        consultation.alert_disposal = consultation.answer
     repo.add_message(ctx.session, consultation, "adviser", answer, ctx.now, inbound_id=ctx.inbound_id)
     repo.add_event(ctx.session, consultation, "supplemented" if supplement else "answered", ctx.now, adviser.name)
     text = template.format(number=consultation.id, adviser=adviser_title(adviser), answer=answer)
+    if not supplement:
+        text += "\n" + texts.RATE_PROMPT
     repo.enqueue(ctx.session, consultation.villager.openid, text, ctx.now, consultation.id, purpose="answer")
     return texts.ADVISER_REPLY_DONE.format(number=consultation.id)
-
-
-def village_line(village: Village) -> str:
-    return f"{village.name}（{village.town.name}）"

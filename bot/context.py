@@ -16,12 +16,22 @@ from bot.messages import Incoming
 class Context:
     session: Session
     services: object  # bot.services.Services (kept loose to avoid an import cycle)
-    incoming: Incoming
+    incoming: Incoming | None  # None when the actor is a web page or a scheduled job
     inbound_id: int | None
     now: dt.datetime
     villager: Villager | None = None
     adviser: Adviser | None = None
     _decisions: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_action(cls, services, session: Session, adviser: Adviser | None = None) -> Context:
+        """A context for use cases started outside a message (adviser console, scheduled jobs)."""
+        return cls(session=session, services=services, incoming=None, inbound_id=None, now=services.clock.now(),
+                   adviser=adviser)
+
+    @property
+    def channel(self) -> str:
+        return self.incoming.channel if self.incoming else "console"
 
     @property
     def settings(self) -> Settings:

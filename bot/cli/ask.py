@@ -38,7 +38,7 @@ def ask(question: str, village_code: str | None, as_json: bool) -> None:
         if decision.action == "forward":
             decision.answer = (
                 texts.FORWARDED.replace("（编号#{number}）", "").format(
-                    village=village_name, adviser=adviser_name, hours=services.settings.reply_wait_hours
+                    village=village_name, adviser=adviser_name, hours=f"{services.settings.escalate_b_hours:g}"
                 )
                 if village_name
                 else texts.FORWARDED_NO_VILLAGE
