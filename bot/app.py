@@ -26,6 +26,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(health.bp)
     app.register_blueprint(wechat.bp)
+    from bot.web.adviser import bp as adviser_console  # /adviser, the advisers' mobile console
+
+    app.register_blueprint(adviser_console)
     if settings.simulator:
         from bot.web import simulator
 

@@ -26,8 +26,15 @@ def issue_login_code(
     if (adviser_id is None) == (user_id is None):
         raise ValueError("a login code is for exactly one adviser or one user")
     code = secrets.token_urlsafe(24)
-    session.add(LoginCode(code_hash=hash_secret(code), adviser_id=adviser_id, user_id=user_id,
-                          expires_at=now + CODE_TTL, created_at=now))
+    session.add(
+        LoginCode(
+            code_hash=hash_secret(code),
+            adviser_id=adviser_id,
+            user_id=user_id,
+            expires_at=now + CODE_TTL,
+            created_at=now,
+        )
+    )
     return code
 
 

@@ -38,6 +38,10 @@ class Settings:
     timestamp_window: int = 300
     log_level: str = "INFO"
     outbox_interval: float = 2.0
+    console_session_hours: float = 8.0  # how long an adviser console login lasts
+    # Monthly on-site hours (驻点时长) each village's adviser owes; a county may set its own.
+    onsite_min_hours: float = 8.0
+    onsite_min_hours_by_county: dict[str, float] = field(default_factory=dict)
     public_url: str = "http://127.0.0.1:5000"
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     escalate_b_hours: float = 4.0  # working hours before the B post takes over
@@ -61,6 +65,10 @@ class Settings:
     @property
     def wechat_configured(self) -> bool:
         return bool(self.wechat_token)
+
+    def onsite_minimum(self, county: str) -> float:
+        """The monthly on-site minimum for a county (its override, else the default)."""
+        return self.onsite_min_hours_by_county.get(county, self.onsite_min_hours)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some values replaced (tests and the demo)."""
@@ -151,6 +159,9 @@ class Settings:
             timestamp_window=_int(env, "TIMESTAMP_WINDOW", 300, minimum=10),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             outbox_interval=float(_int(env, "OUTBOX_INTERVAL_MS", 2000, minimum=50)) / 1000,
+            console_session_hours=_float(env, "CONSOLE_SESSION_HOURS", 8.0),
+            onsite_min_hours=_hours(get("ONSITE_MIN_HOURS") or "8", "ONSITE_MIN_HOURS"),
+            onsite_min_hours_by_county=_county_hours(get("ONSITE_MIN_HOURS_BY_COUNTY")),
         )
 
 
@@ -178,6 +189,30 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{PREFIX}{name}={raw} must be more than 0")
     return value
+
+
+def _hours(raw: str, name: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}='{raw}' must be a number of hours, e.g. 8") from None
+    if not 0 <= value <= 744:
+        raise ConfigError(f"{PREFIX}{name}={raw} must be between 0 and 744 hours (one month)")
+    return value
+
+
+def _county_hours(raw: str) -> dict[str, float]:
+    """``示范县:10,另一县:6`` (full-width ：and ，are accepted too)."""
+    name = "ONSITE_MIN_HOURS_BY_COUNTY"
+    result: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in raw.replace("，", ",").split(","))):
+        county, sep, hours = item.replace("：", ":").partition(":")
+        if not sep or not county.strip():
+            raise ConfigError(f"{PREFIX}{name}: '{item}' must look like 县名:小时数, e.g. 示范县:10,另一县:6")
+        if county.strip() in result:
+            raise ConfigError(f"{PREFIX}{name}: county '{county.strip()}' is given twice")
+        result[county.strip()] = _hours(hours.strip(), name)
+    return result
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

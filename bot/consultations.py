@@ -56,6 +56,21 @@ def new_consultation(ctx: Context, question: str, decision: Decision | None, sta
     return consultation
 
 
+def triage_legal_aid(ctx: Context, consultation: Consultation, text: str) -> str:
+    """Mark a special group for legal-aid priority; returns the paragraph to add to the reply (or "")."""
+    if consultation.legal_aid_group or not text:
+        return ""
+    group = ctx.answerer.legal_aid.detect(text)
+    if group is None:
+        return ""
+    consultation.legal_aid_group = group.code
+    repo.add_event(ctx.session, consultation, "legal_aid_priority", ctx.now, group.label)
+    if consultation.status in states.OPEN and consultation.escalation_level == 0 and consultation.forwarded_at:
+        consultation.deadline_at = None
+        consultation.deadline_at = deadline_for(ctx, consultation)  # priority: a shorter deadline
+    return texts.LEGAL_AID.format(group=group.label)
+
+
 def answer_by_bot(ctx: Context, question: str, decision: Decision) -> Consultation:
     consultation = new_consultation(ctx, question, decision, states.BOT_ANSWERED, states.ROUTE_BOT)
     consultation.answer = decision.answer
@@ -146,6 +161,7 @@ def add_follow_up(ctx: Context, consultation: Consultation, text: str, msg_type:
     )
     repo.add_event(ctx.session, consultation, "follow_up", ctx.now, msg_type)
     consultation.updated_at = ctx.now
+    triage_legal_aid(ctx, consultation, text)
     adviser = consultation.adviser
     if adviser is not None:
         shown = text or {"voice": "[语音]", "image": "[图片]"}.get(msg_type, f"[{msg_type}]")

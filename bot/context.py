@@ -26,8 +26,14 @@ class Context:
     @classmethod
     def for_action(cls, services, session: Session, adviser: Adviser | None = None) -> Context:
         """A context for use cases started outside a message (adviser console, scheduled jobs)."""
-        return cls(session=session, services=services, incoming=None, inbound_id=None, now=services.clock.now(),
-                   adviser=adviser)
+        return cls(
+            session=session,
+            services=services,
+            incoming=None,
+            inbound_id=None,
+            now=services.clock.now(),
+            adviser=adviser,
+        )
 
     @property
     def channel(self) -> str:

@@ -68,22 +68,29 @@ RATE_PROMPT = "对这次答复满意吗？回复1满意，2基本满意，3不�
 RATED = "谢谢您的评价！还有别的法律问题，随时问我。"
 RATED_UNHAPPY = "很抱歉没能帮上您。已请{adviser}再看看您的问题（编号#{number}），会尽快联系您。"
 ESCALATED_TO_B_VILLAGER = "{old}暂时没能答复，您的问题（编号#{number}）已转给同村的另一位法律顾问{new}，请再耐心等等。"
-ESCALATED_TO_OFFICE_VILLAGER = "您的问题（编号#{number}）顾问还没来得及答复，已请{office}协调处理，会尽快联系您。着急可拨打12348。"
-ESCALATED_NOTICE = "【转办 #{number}】{reason}\n{village}村民于{asked_at}提问：{question}\n回复方式：回复 #{number} 您的答复"
+ESCALATED_TO_OFFICE_VILLAGER = (
+    "您的问题（编号#{number}）顾问还没来得及答复，已请{office}协调处理，会尽快联系您。着急可拨打12348。"
+)
+ESCALATED_NOTICE = (
+    "【转办 #{number}】{reason}\n{village}村民于{asked_at}提问：{question}\n回复方式：回复 #{number} 您的答复"
+)
 REMINDER = "【提醒】#{number}（{village}）将于{deadline}到期，{consequence}。回复方式：回复 #{number} 您的答复"
 ALERT_RESEND = "【紧急未确认 #{number}】{village}村民的消息涉及{label}，至今无人确认，请立即处理。\n内容：{text}\n确认请回复：#{number} 收到"
 ALERT_ACKED = "已确认 #{number}，请尽快处置。处置后可回复：#{number} 处置 您采取的措施"
 ALERT_DISPOSED = "已记录 #{number} 的处置情况。"
-HANDED_OVER = "【转交 #{number}】{from_name}把这条咨询转给您。\n{village}村民问：{question}\n回复方式：回复 #{number} 您的答复"
+HANDED_OVER = (
+    "【转交 #{number}】{from_name}把这条咨询转给您。\n{village}村民问：{question}\n回复方式：回复 #{number} 您的答复"
+)
 LEGAL_AID = (
     "另外，您可能可以申请免费的法律援助（{group}优先）：拨打12348，或到县法律援助中心申请，"
     "带上身份证、经济困难的说明和与案子有关的材料。"
 )
 CHECKED_IN = "已签到：{village}，{time}。结束时请发“签退”。"
 CHECKED_OUT = "已签退：{village}，本次驻点{hours}小时。本月在{village}累计{month_hours}小时（要求{minimum}小时）。"
-CHECK_IN_WHICH = "您负责多个村，请发“签到 村名”，例如：签到 {example}"
+CHECK_IN_WHICH = "您负责{villages}，请发“签到 村名”，例如：签到 {example}"
 NOT_CHECKED_IN = "您今天还没有签到。"
 ACTIVITY_RECORDED = "已记录{kind}：{village}，{note}"
 DUTY_SUMMARY_HEAD = "本月驻点情况（要求每村每月{minimum}小时）："
 FAQ_PROPOSED = "已把 #{number} 的答复提交为常见问题候选，审核通过后机器人就能直接回答类似问题。"
 LOGIN_LINK = "顾问工作台登录链接（15分钟内有效，只能用一次）：\n{url}"
+REOPENED_NOTICE = "【不满意 #{number}】村民对答复不满意，请再联系。\n问题：{question}\n上次答复：{answer}\n回复方式：回复 #{number} 您的答复"

@@ -10,6 +10,7 @@ from bot import texts
 from bot.categories import CATEGORIES, SMALLTALK
 from bot.classifier.compiled import CompiledClassifier
 from bot.classifier.faq_index import FaqIndex
+from bot.classifier.legal_aid import LegalAidDetector
 from bot.classifier.sensitive import SensitiveDetector
 from bot.knowledge.faq import FaqEntry
 
@@ -62,8 +63,16 @@ def render_faq_answer(entry: FaqEntry) -> str:
 class Answerer:
     """Holds the fitted classifier, the FAQ index and the sensitive lexicon; loaded once per process."""
 
-    def __init__(self, pipeline, faq_index: FaqIndex, sensitive: SensitiveDetector, thresholds: Thresholds):
+    def __init__(
+        self,
+        pipeline,
+        faq_index: FaqIndex,
+        sensitive: SensitiveDetector,
+        thresholds: Thresholds,
+        legal_aid: LegalAidDetector | None = None,
+    ):
         self.pipeline = pipeline
+        self.legal_aid = legal_aid or LegalAidDetector([])
         self.faq_index = faq_index
         self.sensitive = sensitive
         self.thresholds = thresholds

@@ -18,6 +18,7 @@ import yaml
 
 from bot.classifier.answerer import Answerer, Thresholds
 from bot.classifier.faq_index import FaqIndex
+from bot.classifier.legal_aid import LegalAidDetector
 from bot.classifier.model import build_pipeline
 from bot.classifier.sensitive import SensitiveDetector
 from bot.classifier.tokenizer import LegalTokenizer, load_typos
@@ -41,7 +42,7 @@ def knowledge_hash(knowledge_dir: Path, extra: Iterable[tuple[str, str]] = ()) -
     # Thresholds, the lexicon and the evaluation sets are read at load time, not learned: they do not
     # make the model stale.
     learned = [p for p in knowledge_dir.rglob("*") if p.is_file() and p.suffix in (".txt", ".yaml", ".tsv")]
-    skip = {"thresholds.yaml", "sensitive.yaml"}
+    skip = {"thresholds.yaml", "sensitive.yaml", "legal_aid.yaml"}
     for path in sorted(p for p in learned if p.name not in skip and "eval" not in p.relative_to(knowledge_dir).parts):
         digest.update(str(path.relative_to(knowledge_dir)).encode())
         digest.update(path.read_bytes())
@@ -98,7 +99,13 @@ def train(
     pipeline.fit([t for t, _ in pairs], [label for _, label in pairs])
     progress("建立常见问题索引…")
     faq_index = FaqIndex(tokenizer, load_faq(knowledge_dir / "faq"))
-    answerer = Answerer(pipeline, faq_index, load_sensitive(knowledge_dir), load_thresholds(knowledge_dir))
+    answerer = Answerer(
+        pipeline,
+        faq_index,
+        load_sensitive(knowledge_dir),
+        load_thresholds(knowledge_dir),
+        LegalAidDetector.from_yaml(knowledge_dir / "legal_aid.yaml"),
+    )
     metrics: dict = {}
     heldout = knowledge_dir / "eval" / "heldout.jsonl"
     if heldout.exists():
@@ -161,7 +168,11 @@ def load_answerer(knowledge_dir: Path, model_dir: Path, progress: Callable[[str]
     except Exception as exc:  # a corrupt or foreign pickle
         raise ModelError(f"cannot load {model_dir / ARTIFACT} ({exc}); run `legalbot train`") from exc
     answerer = Answerer(
-        bundle["pipeline"], bundle["faq_index"], load_sensitive(knowledge_dir), load_thresholds(knowledge_dir)
+        bundle["pipeline"],
+        bundle["faq_index"],
+        load_sensitive(knowledge_dir),
+        load_thresholds(knowledge_dir),
+        LegalAidDetector.from_yaml(knowledge_dir / "legal_aid.yaml"),
     )
     answerer.decide("你好")  # warm every code path now, not on the first villager's message
     return answerer

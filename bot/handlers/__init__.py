@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.handlers.adviser import adviser_commands
 from bot.handlers.binding import bind_by_text, choose_village, require_binding
 from bot.handlers.events import handle_event
+from bot.handlers.rating import rate_answer
 from bot.handlers.villager import (
     answer_media,
     answer_question,
@@ -17,7 +18,7 @@ from bot.handlers.villager import (
 from bot.messages import Incoming, Reply
 
 # A villager's question, once we know their village (also used for a question kept before binding).
-QUESTION_HANDLERS = (ask_for_human, join_open_consultation, answer_media, answer_question, fallback)
+QUESTION_HANDLERS = (ask_for_human, rate_answer, join_open_consultation, answer_media, answer_question, fallback)
 
 HANDLERS = (
     handle_event,

@@ -1,4 +1,5 @@
-"""Commands from advisers: "#57 答复…" relays an answer, "待办" lists open consultations."""
+"""Commands from advisers in WeChat: "#57 答复…", "#57 收到", "#57 处置 …", "#57 可作为常见问题",
+"待办", "登录", and the duty ledger ("签到 村名", "签退", "讲座 村名 主题", "调解 村名 情况", "台账")."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import re
 import unicodedata
 
 from bot import texts
+from bot.advisers import ActionError, acknowledge_alert, ensure_assigned, propose_faq, record_disposal
+from bot.auth import issue_login_code
 from bot.consultations import relay_answer
 from bot.context import Context
 from bot.handlers.commands import normalize
+from bot.handlers.duty import duty_command
 from bot.ledger import repo
 from bot.ledger.tables import Consultation
 from bot.messages import Incoming, Reply
 
 REPLY_RE = re.compile(r"^(?:回复|答复|回覆)?\s*[#＃]\s*([0-9０-９]{1,12})\s*[:：]?\s*(.*)$", re.S)
 TODO_WORDS = ("待办", "待辦", "待答复", "todo")
+ACK_WORDS = ("收到", "已收到", "确认", "收到了")
+DISPOSAL_RE = re.compile(r"^处置\s*[:：]?\s*(.*)$", re.S)
+FAQ_WORDS = ("可作为常见问题", "作为常见问题", "入库", "常见问题")
 
 
 def adviser_commands(msg: Incoming, ctx: Context) -> Reply | None:
@@ -24,18 +31,40 @@ def adviser_commands(msg: Incoming, ctx: Context) -> Reply | None:
     match = REPLY_RE.match(msg.text.strip())
     if match:
         # The answer is relayed exactly as the adviser wrote it; only the number is normalised.
-        number, answer = int(unicodedata.normalize("NFKC", match.group(1))), match.group(2).strip()
-        consultation = ctx.session.get(Consultation, number)
-        if consultation is None:
-            return Reply(texts.ADVISER_NOT_FOUND.format(number=number))
-        if consultation.village is None or not consultation.village.serves(adviser.id):
-            return Reply(texts.ADVISER_NOT_ASSIGNED.format(number=number))
-        if not answer:
-            return Reply(texts.ADVISER_EMPTY_ANSWER.format(number=number))
-        return Reply(relay_answer(ctx, consultation, adviser, answer))
-    if normalize(msg.text).lower() in TODO_WORDS:
+        number, rest = int(unicodedata.normalize("NFKC", match.group(1))), match.group(2).strip()
+        try:
+            return Reply(numbered_command(ctx, ctx.session.get(Consultation, number), number, rest))
+        except ActionError as exc:
+            return Reply(str(exc))
+    plain = normalize(msg.text)
+    if plain.lower() in TODO_WORDS:
         return Reply(list_pending(ctx))
-    return Reply(texts.ADVISER_HELP)
+    if plain in ("登录", "登陆", "工作台"):
+        code = issue_login_code(ctx.session, ctx.now, adviser_id=adviser.id)
+        return Reply(texts.LOGIN_LINK.format(url=f"{ctx.settings.public_url}/adviser/login/{code}"))
+    reply = duty_command(ctx, plain)
+    return Reply(reply if reply is not None else texts.ADVISER_HELP)
+
+
+def numbered_command(ctx: Context, consultation: Consultation | None, number: int, rest: str) -> str:
+    """ "#57 …": acknowledge, dispose, propose as FAQ, or answer (the default)."""
+    if consultation is None:
+        return texts.ADVISER_NOT_FOUND.format(number=number)
+    adviser = ctx.adviser
+    ensure_assigned(consultation, adviser)
+    if not rest:
+        return texts.ADVISER_EMPTY_ANSWER.format(number=number)
+    if rest in ACK_WORDS:
+        acknowledge_alert(ctx, consultation, adviser.name)
+        return texts.ALERT_ACKED.format(number=number)
+    disposal = DISPOSAL_RE.match(rest)
+    if consultation.alert_kind and disposal:
+        record_disposal(ctx, consultation, adviser.name, disposal.group(1))
+        return texts.ALERT_DISPOSED.format(number=number)
+    if rest in FAQ_WORDS:
+        propose_faq(ctx, consultation, adviser)
+        return texts.FAQ_PROPOSED.format(number=number)
+    return relay_answer(ctx, consultation, adviser, rest)
 
 
 def list_pending(ctx: Context) -> str:

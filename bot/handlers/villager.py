@@ -13,6 +13,7 @@ from bot.consultations import (
     forwarded_reply,
     new_consultation,
     raise_alert,
+    triage_legal_aid,
 )
 from bot.context import Context
 from bot.handlers.commands import human_request
@@ -66,8 +67,9 @@ def ask_for_human(msg: Incoming, ctx: Context) -> Reply | None:
         return Reply(forwarded_reply(ctx, recent, human=True))
     decision = ctx.decide(rest) if rest else None
     consultation = new_consultation(ctx, rest or HUMAN_PLACEHOLDER, decision, states.WAITING, states.ROUTE_ADVISER)
+    aid = triage_legal_aid(ctx, consultation, rest)
     forward(ctx, consultation, "villager asked for a person")
-    return Reply(forwarded_reply(ctx, consultation, human=True))
+    return Reply(_join(forwarded_reply(ctx, consultation, human=True), aid))
 
 
 def join_open_consultation(msg: Incoming, ctx: Context) -> Reply | None:
@@ -103,11 +105,17 @@ def answer_question(msg: Incoming, ctx: Context) -> Reply | None:
     if decision.action == "smalltalk":
         return Reply(decision.answer)
     if decision.action == "answer":
-        answer_by_bot(ctx, msg.text, decision)
-        return Reply(decision.answer)
+        consultation = answer_by_bot(ctx, msg.text, decision)
+        aid = triage_legal_aid(ctx, consultation, msg.text)
+        return Reply(_join(decision.answer, aid, texts.RATE_PROMPT))
     consultation = new_consultation(ctx, msg.text, decision, states.WAITING, states.ROUTE_ADVISER)
+    aid = triage_legal_aid(ctx, consultation, msg.text)
     forward(ctx, consultation, "not confident enough to answer")
-    return Reply(forwarded_reply(ctx, consultation))
+    return Reply(_join(forwarded_reply(ctx, consultation), aid))
+
+
+def _join(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)
 
 
 def fallback(msg: Incoming, ctx: Context) -> Reply | None:

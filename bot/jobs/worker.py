@@ -9,6 +9,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.delivery import Gateway
+from bot.jobs.escalation import chase
 from bot.jobs.outbox import deliver_due
 from bot.services import Services
 
@@ -44,6 +45,15 @@ def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway
         "interval",
         seconds=services.settings.outbox_interval,
         id="deliver_outbox",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _safely("chase_consultations", lambda: chase(services)),
+        "interval",
+        seconds=60,
+        id="chase_consultations",
         max_instances=1,
         coalesce=True,
         replace_existing=True,

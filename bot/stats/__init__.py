@@ -1,0 +1,1 @@
+"""Statistics for the bureau: periods, aggregate SQL over the ledger, and their exports."""

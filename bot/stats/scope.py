@@ -1,0 +1,62 @@
+"""Whose data a statistic covers: everything (the command line), a county (bureau) or one town (司法所)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from bot.ledger.tables import Town, Village
+
+
+@dataclass(frozen=True)
+class Scope:
+    county: str | None = None
+    town_id: int | None = None
+    town_name: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The scope as named in reports (示范县城关镇)."""
+        return f"{self.county or '全部'}{self.town_name or ''}"
+
+    def village_ids(self) -> Select | None:
+        """A sub-select of the villages in scope, or None when everything is in scope."""
+        if self.county is None and self.town_id is None:
+            return None
+        query = select(Village.id).join(Town, Town.id == Village.town_id)
+        if self.county is not None:
+            query = query.where(Town.county == self.county)
+        if self.town_id is not None:
+            query = query.where(Town.id == self.town_id)
+        return query
+
+    def covers_village(self, village_column) -> ColumnElement[bool] | None:
+        """A WHERE clause restricting a ``village_id`` column to the scope (None: no restriction)."""
+        ids = self.village_ids()
+        return None if ids is None else village_column.in_(ids.scalar_subquery())
+
+    def to_json(self) -> dict[str, object]:
+        return {"county": self.county, "town_id": self.town_id, "town": self.town_name}
+
+
+def town_scope(session: Session, county: str | None, town_name: str) -> Scope | None:
+    """The scope of a named town (within a county when given), or None if there is no such town."""
+    query = select(Town).where(Town.name == town_name)
+    if county is not None:
+        query = query.where(Town.county == county)
+    towns = list(session.scalars(query))
+    if len(towns) != 1:
+        return None
+    return Scope(towns[0].county, towns[0].id, towns[0].name)
+
+
+def villages_in(session: Session, scope: Scope) -> list[Village]:
+    """Villages of the scope with their town and advisers (small lookup, ordered by code)."""
+    query = select(Village).join(Town, Town.id == Village.town_id).order_by(Village.code)
+    if scope.county is not None:
+        query = query.where(Town.county == scope.county)
+    if scope.town_id is not None:
+        query = query.where(Town.id == scope.town_id)
+    return list(session.scalars(query).unique())
