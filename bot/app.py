@@ -29,6 +29,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from bot.web.adviser import bp as adviser_console  # /adviser, the advisers' mobile console
 
     app.register_blueprint(adviser_console)
+    from bot.web import api
+    from bot.web.bureau import bp as bureau_dashboard  # /login, /bureau: the bureau's and town offices' dashboard
+
+    app.register_blueprint(bureau_dashboard)
+    app.register_blueprint(api.bp)
     if settings.simulator:
         from bot.web import simulator
 

@@ -117,8 +117,13 @@ def adviser_notice(ctx: Context, consultation: Consultation) -> str:
 
 
 def notify_adviser(ctx: Context, consultation: Consultation, adviser: Adviser, text: str) -> None:
-    """Queue a notice; an adviser who has not bound WeChat yet gets it as soon as they bind."""
-    if adviser.openid:
+    """Queue a notice: WeCom when configured for this adviser, else the Official Account; an adviser who
+    has not bound WeChat yet gets it as soon as they bind."""
+    if ctx.settings.wecom_configured and adviser.wecom_userid:
+        repo.enqueue(
+            ctx.session, adviser.wecom_userid, text, ctx.now, consultation.id, purpose="adviser_notice", kind="wecom"
+        )
+    elif adviser.openid:
         repo.enqueue(ctx.session, adviser.openid, text, ctx.now, consultation.id, purpose="adviser_notice")
     else:
         repo.enqueue(

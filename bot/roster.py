@@ -33,6 +33,8 @@ COLUMNS = (
     "town_office_name",
     "town_office_phone",
     "town_office_openid",
+    "adviser_a_wecom",
+    "adviser_b_wecom",
 )
 REQUIRED = ("county", "town", "village_code", "village_name", "adviser_a_name", "adviser_a_phone")
 ALIASES = {
@@ -46,6 +48,8 @@ ALIASES = {
     "adviser_b_name": ("B岗顾问", "B岗顾问姓名", "B岗", "B岗姓名"),
     "adviser_b_phone": ("B岗电话", "B岗顾问电话", "B岗手机", "B岗联系电话"),
     "adviser_b_openid": ("B岗openid", "B岗OpenID", "B岗微信"),
+    "adviser_a_wecom": ("A岗企业微信", "A岗企业微信账号"),
+    "adviser_b_wecom": ("B岗企业微信", "B岗企业微信账号"),
     "office_hours": ("驻村时间", "坐班时间", "值班时间", "驻点时间"),
     "town_office_name": ("司法所", "司法所联系人"),
     "town_office_phone": ("司法所电话", "司法所联系电话"),
@@ -62,6 +66,8 @@ LABELS = {
     "adviser_b_name": "B岗顾问",
     "adviser_b_phone": "B岗电话",
     "adviser_b_openid": "B岗openid",
+    "adviser_a_wecom": "A岗企业微信",
+    "adviser_b_wecom": "B岗企业微信",
     "office_hours": "驻村时间",
     "town_office_name": "司法所",
     "town_office_phone": "司法所电话",
@@ -266,18 +272,19 @@ def _upsert_adviser(session, advisers, openid_owner, row, post, n, result) -> Ad
     if not phone:
         return None
     name, openid = row[f"adviser_{post}_name"], row.get(f"adviser_{post}_openid") or None
+    wecom = row.get(f"adviser_{post}_wecom") or None
     adviser = advisers.get(phone)
     if openid and openid in openid_owner and openid_owner[openid].phone != phone:
         raise RosterError(
             [f"第{n}行：openid {openid} 已属于顾问 {openid_owner[openid].name}（{openid_owner[openid].phone}）"]
         )
     if adviser is None:
-        adviser = Adviser(name=name, phone=phone, openid=openid)
+        adviser = Adviser(name=name, phone=phone, openid=openid, wecom_userid=wecom)
         session.add(adviser)
         advisers[phone] = adviser
         result.created["advisers"] += 1
     else:
-        values = {"name": name, **({"openid": openid} if openid else {})}
+        values = {"name": name, **({"openid": openid} if openid else {}), **({"wecom_userid": wecom} if wecom else {})}
         if _changed(adviser, values):
             for k, v in values.items():
                 setattr(adviser, k, v)

@@ -136,7 +136,8 @@ def test_actions_need_login_too(client, roster, wechat):
 
 
 def test_pending_list_oldest_first_with_deadline_overdue_and_masked_numbers(client, roster, wechat, clock):
-    older = ask(wechat, roster, V1, CHENGGUAN_HEDONG, "我电话13912345678，" + "邻居家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    with_phone = "我电话13912345678，邻居家新盖的墙占了我家一尺多地，村里调解也不管用，咋办"
+    older = ask(wechat, roster, V1, CHENGGUAN_HEDONG, with_phone)
     clock.advance(hours=1)
     newer = ask(wechat, roster, V2, CHENGGUAN_HEDONG)
     other_village = ask(wechat, roster, V3, HEKOU_HEDONG)

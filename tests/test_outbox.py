@@ -19,11 +19,21 @@ class RecordingGateway:
         self.failures = list(failures or [])
         self.sent: list[tuple[str, str]] = []
 
-    def send_text(self, openid: str, text: str) -> None:
+    def _maybe_fail(self) -> None:
         if self.failures:
-            code = self.failures.pop(0)
-            raise DeliveryError(code, "simulated")
+            raise DeliveryError(self.failures.pop(0), "simulated")
+
+    def send_text(self, openid: str, text: str) -> None:
+        self._maybe_fail()
         self.sent.append((openid, text))
+
+    def send_template(self, openid: str, template_id: str, fields: dict[str, str]) -> None:
+        self._maybe_fail()
+        self.sent.append((openid, f"template:{template_id}:{fields['thing1']}"))
+
+    def send_wecom_text(self, userid: str, text: str) -> None:
+        self._maybe_fail()
+        self.sent.append((f"wecom:{userid}", text))
 
 
 def queue(services, recipient: str, text: str = "通知", window_at: dt.datetime | None = None) -> int:
@@ -112,3 +122,36 @@ def test_claim_is_exclusive(services, clock):
     clock.advance(minutes=2)  # a dead worker's claim expires
     with services.sessions.begin() as session:
         assert claim(session, msg_id, clock.now())
+
+
+def test_held_answer_sends_one_template_notice(wechat, roster, clock):
+    roster.settings = roster.settings.with_overrides(wechat_template_id="TPL_ANSWER_READY")
+    wechat.event(V, "subscribe", "qrscene_370303001")
+    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    case = consultations(roster)[0]
+    clock.advance(hours=50)
+    wechat.text(ADVISER_WANG, f"#{case.id} 建议先申请乡镇政府调处。")
+    wechat.text(ADVISER_WANG, f"#{case.id} 补充：带上宅基地证。")
+    gateway = RecordingGateway()
+    deliver_due(roster, gateway)
+    deliver_due(roster, gateway)
+    assert [sent for sent in gateway.sent if sent[0] == V] == [(V, "template:TPL_ANSWER_READY:您的法律咨询已有答复")]
+    assert [m.status for m in outbox(roster, V) if m.kind == "text"] == ["held", "held"]
+
+
+def test_advisers_with_wecom_are_notified_there(wechat, roster):
+    from bot.ledger.tables import Adviser
+
+    roster.settings = roster.settings.with_overrides(
+        wecom_corp_id="ww0123456789", wecom_agent_id=1000002, wecom_secret="s", wecom_token="t",
+        wecom_aes_key="a" * 43,
+    )
+    with roster.sessions.begin() as session:
+        session.query(Adviser).filter_by(phone="13800000001").one().wecom_userid = "WangMing"
+    wechat.event(V, "subscribe", "qrscene_370303001")
+    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    [notice] = outbox(roster, "WangMing")
+    assert notice.kind == "wecom"
+    gateway = RecordingGateway()
+    deliver_due(roster, gateway)  # no 48-hour window for WeCom members
+    assert gateway.sent[0][0] == "wecom:WangMing"

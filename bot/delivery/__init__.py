@@ -1,4 +1,10 @@
-"""Outbound delivery to WeChat behind one small interface (the only thing tests replace)."""
+"""Outbound delivery to WeChat behind one small interface (the only thing tests replace).
+
+Three kinds of message leave through the outbox (``OutboxMessage.kind``):
+``text`` — an Official Account customer-service message (48-hour window, 5 messages);
+``template`` — an Official Account template notice (no window; fields of at most 20 characters);
+``wecom`` — a WeCom (企业微信) app message to a member (no window; the advisers' channel).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,10 @@ class DeliveryError(Exception):
 
 
 class Gateway(Protocol):
-    """Sends a customer-service text message to one openid; raises DeliveryError on failure."""
+    """Sends one message; raises DeliveryError on failure."""
 
     def send_text(self, openid: str, text: str) -> None: ...
+
+    def send_template(self, openid: str, template_id: str, fields: dict[str, str]) -> None: ...
+
+    def send_wecom_text(self, userid: str, text: str) -> None: ...

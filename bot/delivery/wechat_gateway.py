@@ -49,15 +49,31 @@ class StableTokenClient(WeChatClient):
 
 
 class WeChatGateway:
-    def __init__(self, appid: str, secret: str, base_url: str | None = None):
+    """The Official Account (and, when configured, WeCom) through wechatpy's clients."""
+
+    def __init__(self, appid: str, secret: str, base_url: str | None = None, wecom=None):
         self.client = StableTokenClient(appid, secret, timeout=TIMEOUT, auto_retry=False)
         if base_url:
             self.client.API_BASE_URL = base_url
+        self.wecom = wecom
 
     def send_text(self, openid: str, text: str) -> None:
+        self._call(lambda: self.client.message.send_text(openid, text))
+
+    def send_template(self, openid: str, template_id: str, fields: dict[str, str]) -> None:
+        # Since 2023-05 template fields hold at most 20 characters, no line breaks, no colours.
+        data = {key: {"value": value[:20].replace("\n", " ")} for key, value in fields.items()}
+        self._call(lambda: self.client.message.send_template(openid, template_id, data))
+
+    def send_wecom_text(self, userid: str, text: str) -> None:
+        if self.wecom is None:
+            raise DeliveryError(None, "WeCom is not configured (LEGALBOT_WECOM_*)")
+        self.wecom.send_wecom_text(userid, text)
+
+    def _call(self, send) -> None:
         for attempt in (1, 2):
             try:
-                self.client.message.send_text(openid, text)
+                send()
                 return
             except WeChatClientException as exc:
                 if exc.errcode in TOKEN_ERRORS and attempt == 1:

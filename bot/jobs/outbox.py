@@ -9,10 +9,12 @@ workers never send the same message twice while they are alive; a claim expires 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 from sqlalchemy import and_, or_, select, update
 
+from bot.clock import fmt_local
 from bot.delivery import DeliveryError, Gateway
 from bot.ledger import repo
 from bot.ledger.tables import Consultation, OutboxMessage, ServiceWindow
@@ -25,6 +27,13 @@ CLAIM_FOR = dt.timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 HOLD_CODES = {45015, 45047}  # outside the window / over the quota: deliver on the next message instead
 DROP_CODES = {40003, 43004, 48001, 40164}  # bad openid, unfollowed, not authorised, IP not whitelisted
+NOTIFY_WHEN_HELD = {
+    "answer": "您的法律咨询已有答复",
+    "progress": "您的法律咨询有新进展",
+    "adviser_notice": "有村民咨询等您答复",
+    "office_notice": "有村民咨询需要协调",
+    "alert_office": "有紧急事项请处理",
+}
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -69,6 +78,38 @@ def window_open(session, recipient: str, now: dt.datetime) -> bool:
     return window is not None and now - window.opened_at <= WINDOW and window.sent < WINDOW_QUOTA
 
 
+def hold(services, session, msg: OutboxMessage, now: dt.datetime, reason: str) -> None:
+    """Keep the message for the recipient's next message, and tell them by template notice that it waits.
+
+    Template notices carry no content (fields of 20 characters, https://developers.weixin.qq.com/doc/
+    offiaccount/Message_Management/Template_Message_Interface.html): one per recipient per 12 hours.
+    """
+    msg.status, msg.last_error, msg.claimed_until = "held", reason, None
+    template_id = services.settings.wechat_template_id
+    if not template_id or msg.purpose not in NOTIFY_WHEN_HELD:
+        return
+    recent = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.recipient == msg.recipient,
+            OutboxMessage.kind == "template",
+            OutboxMessage.created_at >= now - dt.timedelta(hours=12),
+        )
+        .limit(1)
+    )
+    if recent is None:
+        fields = {"thing1": NOTIFY_WHEN_HELD[msg.purpose], "time2": fmt_local(now)}
+        repo.enqueue(
+            session,
+            msg.recipient,
+            json.dumps(fields, ensure_ascii=False),
+            now,
+            msg.consultation_id,
+            purpose="template_notice",
+            kind="template",
+        )
+
+
 def deliver_due(services, gateway: Gateway, limit: int = 50) -> int:
     """Send what is due; returns how many messages were sent."""
     now = services.clock.now()
@@ -87,19 +128,24 @@ def deliver_one(services, gateway: Gateway, msg_id: int) -> int:
     now = services.clock.now()
     with services.sessions.begin() as session:
         msg = session.get(OutboxMessage, msg_id)
-        if not window_open(session, msg.recipient, now):
-            msg.status, msg.last_error = "held", "outside the 48-hour window or over 5 messages"
+        if msg.kind == "text" and not window_open(session, msg.recipient, now):
+            hold(services, session, msg, now, "outside the 48-hour window or over 5 messages")
             return 0
-        recipient, text = msg.recipient, msg.text
+        recipient, text, kind = msg.recipient, msg.text, msg.kind
     try:
-        gateway.send_text(recipient, text)
+        if kind == "template":
+            gateway.send_template(recipient, services.settings.wechat_template_id, json.loads(text))
+        elif kind == "wecom":
+            gateway.send_wecom_text(recipient, text)
+        else:
+            gateway.send_text(recipient, text)
     except DeliveryError as exc:
         record_failure(services, msg_id, exc)
         return 0
     with services.sessions.begin() as session:
         msg = session.get(OutboxMessage, msg_id)
         msg.status, msg.sent_at, msg.last_error, msg.claimed_until = "sent", now, None, None
-        window = session.get(ServiceWindow, recipient)
+        window = session.get(ServiceWindow, recipient) if kind == "text" else None
         if window is not None:
             window.sent += 1
         if msg.purpose == "answer" and msg.consultation_id:
@@ -114,8 +160,8 @@ def record_failure(services, msg_id: int, exc: DeliveryError) -> None:
     with services.sessions.begin() as session:
         msg = session.get(OutboxMessage, msg_id)
         msg.last_error, msg.claimed_until = str(exc)[:500], None
-        if exc.code in HOLD_CODES:
-            msg.status = "held"
+        if exc.code in HOLD_CODES and msg.kind == "text":
+            hold(services, session, msg, now, str(exc)[:500])
             if exc.code == 45047:
                 window = session.get(ServiceWindow, msg.recipient)
                 if window is not None:

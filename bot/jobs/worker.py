@@ -20,8 +20,12 @@ def build_gateway(services: Services) -> Gateway:
     settings = services.settings
     if settings.delivery == "wechat":
         from bot.delivery.wechat_gateway import WeChatGateway
+        from bot.delivery.wecom_gateway import WeComGateway
 
-        return WeChatGateway(settings.wechat_appid, settings.wechat_secret)
+        wecom = None
+        if settings.wecom_configured:
+            wecom = WeComGateway(settings.wecom_corp_id, settings.wecom_secret, settings.wecom_agent_id)
+        return WeChatGateway(settings.wechat_appid, settings.wechat_secret, wecom=wecom)
     from bot.delivery.log_gateway import LogGateway
 
     return LogGateway(settings.instance_dir / "outbox.log")

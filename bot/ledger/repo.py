@@ -81,9 +81,11 @@ def enqueue(
     consultation_id: int | None = None,
     purpose: str = "notice",
     status: str = "pending",
+    kind: str = "text",
 ) -> OutboxMessage:
     msg = OutboxMessage(
         recipient=recipient,
+        kind=kind,
         text=text,
         status=status,
         created_at=now,

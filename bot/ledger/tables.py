@@ -71,6 +71,8 @@ class Adviser(Base):
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32), unique=True)
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The adviser's member id in the county's WeCom (企业微信), where notices go when WeCom is configured.
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Village(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import Integer, String, and_, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Integer, String, and_, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.ledger import states
@@ -39,19 +39,26 @@ COUNTS = (
 DIMENSIONS = ("all", "county", "town", "village", "adviser", "answerer", "category", "alert_kind", "legal_aid_group")
 
 
+def route_condition(route: str) -> ColumnElement[bool]:
+    """The WHERE clause of one route of the partition: bot, adviser, pending or escalated."""
+    c = Consultation
+    conditions = {
+        "bot": c.status == states.BOT_ANSWERED,
+        "adviser": and_(c.status == states.ADVISER_ANSWERED, c.escalation_level <= 0),
+        "pending": and_(c.status.in_(states.OPEN), c.escalation_level <= 0),
+        "escalated": c.escalation_level > 0,
+    }
+    return conditions[route]
+
+
 def count_columns(now: dt.datetime) -> list:
     """One SUM(CASE …) per count; the route columns partition the consultations (see docs)."""
     c = Consultation
-    escalated = c.escalation_level > 0
-    not_escalated = c.escalation_level <= 0
     is_open = c.status.in_(states.OPEN)
     answered = c.status == states.ADVISER_ANSWERED
     expressions = {
         "total": func.count(),
-        "bot": sum_if(c.status == states.BOT_ANSWERED),
-        "adviser": sum_if(and_(answered, not_escalated)),
-        "pending": sum_if(and_(is_open, not_escalated)),
-        "escalated": sum_if(escalated),
+        **{route: sum_if(route_condition(route)) for route in ("bot", "adviser", "pending", "escalated")},
         "open": sum_if(is_open),
         "overdue": sum_if(and_(is_open, c.deadline_at < now)),
         "answered": sum_if(answered),

@@ -163,3 +163,29 @@ def to_xlsx(stats: dict, title: str) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def summary_lines(stats: dict) -> list[str]:
+    """Numbers first, then what needs action (the bureau's reading order), as short plain lines."""
+    s, alerts = stats["summary"], stats["alerts"]
+    lines = [
+        f"咨询量 {s['total']} 件：机器人答复 {s['bot']}，顾问答复 {s['adviser']}，"
+        f"待答复 {s['pending']}，已升级 {s['escalated']}。",
+        f"办结率 {_pct(s['completion_rate'])}，按时答复率 {_pct(s['in_time_rate'])}，"
+        f"满意率 {_pct(s['satisfaction_rate'])}（评价 {s['rated']} 件）。",
+        f"答复用时中位数 {_num(s['response_median_minutes'])} 分钟，90分位 {_num(s['response_p90_minutes'])} 分钟。",
+        f"预警 {alerts['total']} 起（未确认 {alerts['unacked']}），法律援助转介 {s['legal_aid']} 件。",
+        f"需处理：超时未答 {s['overdue']} 件，驻点未达标 {stats['onsite']['below_minimum']} 村·月。",
+    ]
+    top = [f"{c['label']} {c['total']}" for c in sorted(stats["by_category"], key=lambda c: -c["total"]) if c["total"]]
+    if top:
+        lines.append("类别前三：" + "，".join(top[:3]) + "。")
+    return lines

@@ -25,7 +25,8 @@ def pending():
     now = svc.clock.now()
     with svc.sessions.begin() as db:
         adviser = current_adviser(db)
-        rows = present.pending_rows(repo.pending_for_adviser(db, adviser.id), adviser.id, now)
+        pending = repo.pending_for_adviser(db, adviser.id)
+        rows = present.pending_rows(pending, adviser.id, now, svc.answerer.legal_aid.label)
         return render_template("adviser/pending.html", adviser=adviser, rows=rows, now=fmt_local(now, "%H:%M"))
 
 
@@ -50,7 +51,7 @@ def consultation(number: int):
             status=present.status_label(c),
             category=category_label(c.category),
             categories=CATEGORIES,
-            badges=present.badges(c, now),
+            badges=present.badges(c, now, svc.answerer.legal_aid.label),
             waited=present.waited(now - c.created_at),
             deadline=fmt_local(c.deadline_at, "%m月%d日 %H:%M") if c.deadline_at else "",
             holder=c.adviser.name if c.adviser else "",
@@ -63,7 +64,14 @@ def consultation(number: int):
                 )
                 for m in c.messages
             ],
-            events=[(fmt_local(e.created_at, "%m-%d %H:%M"), present.event_label(e.kind), e.detail) for e in c.events],
+            events=[
+                (
+                    fmt_local(e.created_at, "%m-%d %H:%M"),
+                    present.event_label(e.kind),
+                    present.event_detail(e.kind, e.detail),
+                )
+                for e in c.events
+            ],
             is_open=is_open,
             hand_over_to=other.name if is_open and other is not None and other.id != adviser.id else "",
             can_propose_faq=c.status == states.ADVISER_ANSWERED and bool(c.answer) and not c.answered_offline,

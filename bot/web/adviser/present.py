@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.categories import CATEGORIES
 from bot.clock import SHANGHAI, fmt_local
 from bot.ledger import states
 from bot.ledger.tables import Consultation, Village
@@ -34,15 +36,20 @@ EVENTS = {
     "escalated_to_office": "超时报司法所",
     "reminded": "到期提醒",
     "rated": "村民评价",
+    "legal_aid_priority": "法律援助优先",
+    "alert_resent": "紧急事项再次提醒",
 }
-AID_GROUPS = {
-    "elderly": "老年人",
-    "disabled": "残疾人",
-    "minor": "未成年人",
-    "migrant_wages": "农民工欠薪",
-    "domestic_violence": "家暴受害人",
-    "military": "军人军属",
+# Details some steps record in English for the log; the adviser reads them in Chinese.
+DETAILS = {
+    "villager asked for a person": "村民要求找律师",
+    "not confident enough to answer": "机器人没有把握回答",
+    "village bound": "村民绑定村后转来",
+    "sensitive": "涉及敏感事项",
+    "villager not satisfied": "村民不满意",
+    "customer-service message": "客服消息",
+    "passive reply": "村民再发消息时一并回复",
 }
+CATEGORY_CODE = re.compile(r"\b(" + "|".join(CATEGORIES) + r")\b")
 RATINGS = {1: "满意", 2: "基本满意", 3: "不满意"}
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -72,14 +79,14 @@ def preview(text: str | None) -> str:
     return masked if len(masked) <= PREVIEW_CHARS else masked[:PREVIEW_CHARS] + "…"
 
 
-def badges(c: Consultation, now: dt.datetime) -> list[tuple[str, str]]:
+def badges(c: Consultation, now: dt.datetime, aid_label: Callable[[str], str] = str) -> list[tuple[str, str]]:
     """(text, css class) pairs: alert, legal-aid priority, escalation, overdue, unhappy villager."""
     out = []
     if c.alert_kind:
         label = states.ALERT_LABELS.get(c.alert_kind, "紧急情况")
         out.append((f"紧急·{label}", "alert") if c.alert_acked_at is None else (f"紧急已确认·{label}", "warn"))
     if c.legal_aid_group:
-        out.append((f"法律援助优先·{AID_GROUPS.get(c.legal_aid_group, c.legal_aid_group)}", "priority"))
+        out.append((f"法律援助优先·{aid_label(c.legal_aid_group)}", "priority"))
     if c.escalation_level == 1:
         out.append(("已转B岗", "warn"))
     elif c.escalation_level >= 2:
@@ -103,7 +110,9 @@ class PendingRow:
     holder: str  # who holds it now, when it is not the viewer
 
 
-def pending_rows(consultations: list[Consultation], viewer_id: int, now: dt.datetime) -> list[PendingRow]:
+def pending_rows(
+    consultations: list[Consultation], viewer_id: int, now: dt.datetime, aid_label: Callable[[str], str] = str
+) -> list[PendingRow]:
     """The pending list, oldest first (the repository already orders by arrival)."""
     return [
         PendingRow(
@@ -113,7 +122,7 @@ def pending_rows(consultations: list[Consultation], viewer_id: int, now: dt.date
             deadline=fmt_local(c.deadline_at, "%m月%d日 %H:%M") if c.deadline_at else "",
             overdue=c.deadline_at is not None and now > c.deadline_at,
             preview=preview(c.question),
-            badges=badges(c, now),
+            badges=badges(c, now, aid_label),
             holder=c.adviser.name if c.adviser is not None and c.adviser_id != viewer_id else "",
         )
         for c in consultations
@@ -131,6 +140,21 @@ def thread_text(msg_type: str, text: str | None) -> str:
 
 def event_label(kind: str) -> str:
     return EVENTS.get(kind, kind)
+
+
+def event_detail(kind: str, detail: str | None) -> str:
+    """An event's detail in words an adviser reads (codes become Chinese labels)."""
+    if not detail:
+        return ""
+    if kind == "follow_up":
+        return "文字" if detail == "text" else MEDIA.get(detail, detail)
+    if kind == "alerted":
+        return states.ALERT_LABELS.get(detail, detail)
+    if kind == "rated" and detail.isdigit():
+        return RATINGS.get(int(detail), detail)
+    if kind == "category_corrected":
+        return CATEGORY_CODE.sub(lambda m: CATEGORIES[m.group(1)], detail).replace("None", "未分类")
+    return DETAILS.get(detail, detail)
 
 
 def parse_month(raw: str | None, today: dt.date) -> dt.date:

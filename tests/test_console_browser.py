@@ -1,0 +1,42 @@
+"""The adviser console in real headless Chromium (390 px wide): log in by the WeChat link, open the
+pending consultation, answer it through the form; the answer is relayed through the outbox."""
+
+from __future__ import annotations
+
+from tests.browser import browser_page, live_server, screenshot  # noqa: F401
+from tests.helpers import outbox
+from tests.test_console_support import CHENGGUAN_HEDONG, WANG, ask, login_code, reload
+
+V = "oVillagerConsoleWeb001"
+ANSWER = "您好，宅基地边界的争议先由村委会调解；调解不成，可以向乡镇人民政府申请处理。带上宅基地使用证和相关照片。"
+
+
+def test_adviser_logs_in_by_link_and_answers_through_the_form(roster, wechat, live_server, browser_page):  # noqa: F811
+    page = browser_page
+    case = ask(wechat, roster, V, CHENGGUAN_HEDONG)
+    ask(wechat, roster, "oVillagerConsoleWeb002", CHENGGUAN_HEDONG, "邻居说要拿刀砍死我全家，我现在很害怕")
+
+    page.goto(f"{live_server}/adviser/login/{login_code(roster, WANG)}")
+    page.click("#enter")
+    page.wait_for_selector(".card")
+    assert "待答复" in page.inner_text("h1") and f"#{case.id}" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    tap = page.locator(".card").first.bounding_box()
+    assert tap["height"] >= 48
+    screenshot(page, "console-pending")
+
+    page.click(f"a[href$='/adviser/consultations/{case.id}']")
+    page.wait_for_selector("#answer-text")
+    assert "宅基地边界" in page.inner_text("#thread")
+    screenshot(page, "console-consultation")
+
+    page.fill("#answer-text", ANSWER)
+    page.click("#send-answer")
+    page.wait_for_selector(".flash")
+    assert f"已把您对 #{case.id} 的答复转给村民" in page.inner_text(".flash")
+    assert "发送补充答复" in page.inner_text("#answer")
+    screenshot(page, "console-answered")
+
+    [relay] = [m for m in outbox(roster, V) if m.purpose == "answer"]
+    assert ANSWER in relay.text and relay.status == "pending"
+    assert reload(roster, case.id).answered_by.name == "王明"
