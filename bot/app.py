@@ -22,10 +22,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["legalbot"] = services
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from bot.web import health, wechat
+    from bot.web import health, wechat, wecom
 
     app.register_blueprint(health.bp)
     app.register_blueprint(wechat.bp)
+    app.register_blueprint(wecom.bp)
     from bot.web.adviser import bp as adviser_console  # /adviser, the advisers' mobile console
 
     app.register_blueprint(adviser_console)

@@ -110,6 +110,10 @@ def process(services, incoming: Incoming, inbound_id: int, render: Render) -> by
 
 def build_context(services, session, incoming: Incoming, inbound_id: int, now) -> Context:
     ctx = Context(session=session, services=services, incoming=incoming, inbound_id=inbound_id, now=now)
+    if incoming.channel == "wecom":
+        # WeCom members are identified by their userid; only advisers use the WeCom app.
+        ctx.adviser = repo.adviser_by_wecom(session, incoming.sender)
+        return ctx
     ctx.adviser = repo.adviser_by_openid(session, incoming.sender)
     if ctx.adviser is None:
         ctx.villager = repo.get_or_create_villager(session, incoming.sender, services.pseudonym(incoming.sender), now)

@@ -94,3 +94,4 @@ DUTY_SUMMARY_HEAD = "本月驻点情况（要求每村每月{minimum}小时）�
 FAQ_PROPOSED = "已把 #{number} 的答复提交为常见问题候选，审核通过后机器人就能直接回答类似问题。"
 LOGIN_LINK = "顾问工作台登录链接（15分钟内有效，只能用一次）：\n{url}"
 REOPENED_NOTICE = "【不满意 #{number}】村民对答复不满意，请再联系。\n问题：{question}\n上次答复：{answer}\n回复方式：回复 #{number} 您的答复"
+WECOM_NOT_ADVISER = "本应用供村（社区）法律顾问答复村民咨询使用。您不在顾问名单中，如有疑问请联系县司法局。"

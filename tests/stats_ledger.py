@@ -69,14 +69,22 @@ def generate(services, seed: int = 7, count: int = 420) -> Ledger:
         session.flush()
         villages = list(session.scalars(select(Village).order_by(Village.code)))
         for v in villages:
-            ledger.village_town[v.id], ledger.village_code[v.id], ledger.a_post[v.id] = v.town_id, v.code, v.adviser_a_id
+            ledger.village_town[v.id], ledger.village_code[v.id], ledger.a_post[v.id] = (
+                v.town_id,
+                v.code,
+                v.adviser_a_id,
+            )
             ledger.town_county[v.town_id] = v.town.county
             ledger.towns[v.town.name] = v.town_id
         ledger.advisers = {a.name: a.id for a in session.scalars(select(Adviser))}
         villagers = []
         for i in range(40):
-            villager = Villager(openid=f"oStats{i:04d}", pseudonym=f"VS{i:07d}", village_id=villages[i % len(villages)].id,
-                                created_at=FIRST.astimezone(UTC))
+            villager = Villager(
+                openid=f"oStats{i:04d}",
+                pseudonym=f"VS{i:07d}",
+                village_id=villages[i % len(villages)].id,
+                created_at=FIRST.astimezone(UTC),
+            )
             session.add(villager)
             villagers.append(villager)
         session.flush()
@@ -86,8 +94,13 @@ def generate(services, seed: int = 7, count: int = 420) -> Ledger:
             village = rng.choice(villages)
             record = _record(rng, created.astimezone(UTC), village)
             record["villager_id"] = rng.choice(villagers).id
-            session.add(Consultation(**{k: v for k, v in record.items()}, channel="official",
-                                     question=f"问题 电话13912345678 {len(ledger.records)}"))
+            session.add(
+                Consultation(
+                    **{k: v for k, v in record.items()},
+                    channel="official",
+                    question=f"问题 电话13912345678 {len(ledger.records)}",
+                )
+            )
             ledger.records.append(record)
         for record in _duty(rng, villages):
             session.add(DutyRecord(**record))
@@ -98,10 +111,24 @@ def generate(services, seed: int = 7, count: int = 420) -> Ledger:
 def _record(rng: random.Random, created: dt.datetime, village: Village) -> dict:
     b_post = village.adviser_b_id or village.adviser_a_id
     record = {
-        "created_at": created, "village_id": village.id, "adviser_id": village.adviser_a_id, "answered_by_id": None,
-        "category": rng.choice(CATEGORIES), "route": "adviser", "status": "waiting_adviser", "forwarded_at": None,
-        "answered_at": None, "deadline_at": None, "escalation_level": 0, "escalated_at": None, "rating": None,
-        "rated_at": None, "reopened_count": 0, "alert_kind": None, "alert_acked_at": None, "legal_aid_group": None,
+        "created_at": created,
+        "village_id": village.id,
+        "adviser_id": village.adviser_a_id,
+        "answered_by_id": None,
+        "category": rng.choice(CATEGORIES),
+        "route": "adviser",
+        "status": "waiting_adviser",
+        "forwarded_at": None,
+        "answered_at": None,
+        "deadline_at": None,
+        "escalation_level": 0,
+        "escalated_at": None,
+        "rating": None,
+        "rated_at": None,
+        "reopened_count": 0,
+        "alert_kind": None,
+        "alert_acked_at": None,
+        "legal_aid_group": None,
     }
     roll = rng.random()
     if roll < 0.35:
@@ -111,8 +138,12 @@ def _record(rng: random.Random, created: dt.datetime, village: Village) -> dict:
     record.update(forwarded_at=forwarded, deadline_at=forwarded + dt.timedelta(hours=4))
     if rng.random() < 0.2:
         level = rng.choice([1, 1, 2])
-        record.update(escalation_level=level, escalated_at=forwarded + dt.timedelta(hours=4),
-                      adviser_id=b_post, deadline_at=forwarded + dt.timedelta(hours=8))
+        record.update(
+            escalation_level=level,
+            escalated_at=forwarded + dt.timedelta(hours=4),
+            adviser_id=b_post,
+            deadline_at=forwarded + dt.timedelta(hours=8),
+        )
     if rng.random() < 0.12:
         record.update(alert_kind=rng.choice(["self_harm", "violence", "petition"]))
         if rng.random() < 0.7:
@@ -121,13 +152,18 @@ def _record(rng: random.Random, created: dt.datetime, village: Village) -> dict:
         record["legal_aid_group"] = rng.choice(["elderly", "migrant_wage", "disabled"])
     if roll < 0.8:  # answered by a person
         answered = forwarded + dt.timedelta(minutes=rng.randint(3, 30 * 60))
-        record.update(status="adviser_answered", answered_at=answered, answered_by_id=record["adviser_id"],
-                      reopened_count=rng.choice([0, 0, 0, 1]))
+        record.update(
+            status="adviser_answered",
+            answered_at=answered,
+            answered_by_id=record["adviser_id"],
+            reopened_count=rng.choice([0, 0, 0, 1]),
+        )
         if rng.random() < 0.6:
             record.update(rating=rng.choice([1, 1, 1, 2, 3]), rated_at=answered + dt.timedelta(hours=1))
     else:
-        record.update(status="alert" if record["alert_kind"] else "waiting_adviser",
-                      reopened_count=rng.choice([0, 0, 1]))
+        record.update(
+            status="alert" if record["alert_kind"] else "waiting_adviser", reopened_count=rng.choice([0, 0, 1])
+        )
     return record
 
 
@@ -140,13 +176,23 @@ def _duty(rng: random.Random, villages: list[Village]) -> list[dict]:
                 hours = rng.choice([1.5, 2, 3, 4])
                 open_record = rng.random() < 0.15
                 adviser = v.adviser_a_id if rng.random() < 0.85 else (v.adviser_b_id or v.adviser_a_id)
-                records.append({
-                    "adviser_id": adviser, "village_id": v.id, "kind": rng.choice(["onsite"] * 4 + ["talk"]),
-                    "started_at": start.astimezone(UTC),
-                    "ended_at": None if open_record else (start + dt.timedelta(hours=hours)).astimezone(UTC),
-                })
+                records.append(
+                    {
+                        "adviser_id": adviser,
+                        "village_id": v.id,
+                        "kind": rng.choice(["onsite"] * 4 + ["talk"]),
+                        "started_at": start.astimezone(UTC),
+                        "ended_at": None if open_record else (start + dt.timedelta(hours=hours)).astimezone(UTC),
+                    }
+                )
         # An on-site visit that starts at 23:30 on 30 Nov Shanghai belongs to November (its start).
-        records.append({"adviser_id": v.adviser_a_id, "village_id": v.id, "kind": "onsite",
-                        "started_at": dt.datetime(2026, 11, 30, 23, 30, tzinfo=SH).astimezone(UTC),
-                        "ended_at": dt.datetime(2026, 12, 1, 1, 0, tzinfo=SH).astimezone(UTC)})
+        records.append(
+            {
+                "adviser_id": v.adviser_a_id,
+                "village_id": v.id,
+                "kind": "onsite",
+                "started_at": dt.datetime(2026, 11, 30, 23, 30, tzinfo=SH).astimezone(UTC),
+                "ended_at": dt.datetime(2026, 12, 1, 1, 0, tzinfo=SH).astimezone(UTC),
+            }
+        )
     return records

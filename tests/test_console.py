@@ -159,6 +159,7 @@ def test_consultation_page_shows_the_full_thread_and_is_audited(client, roster, 
     login(client, roster, WANG)
     body = client.get(f"/adviser/consultations/{case.id}").get_data(as_text=True)
     assert "13912345678" in body and "[图片]" in body and "转给顾问" in body
+    assert "机器人没有把握回答" in body and "not confident" not in body  # the timeline speaks Chinese
     assert "发送答复" in body and "记为线下答复" in body and "转交给李芳" in body and "可作为常见问题" not in body
     with roster.sessions() as session:
         views = session.scalars(select(AuditLog).where(AuditLog.action == "view")).all()
@@ -213,3 +214,12 @@ def test_login_form_needs_the_csrf_token(client, roster):
     client.get("/adviser/login")
     resp = client.post("/adviser/login", data={"code": login_code(roster, WANG)})
     assert resp.status_code == 400 and logged_in_as(client) is None
+
+
+def test_legal_aid_priority_is_badged_with_its_group(client, roster, wechat):
+    elderly = "我今年七十多岁了，邻居新盖的墙占了我家一尺多地，村里调解也不管用，咋办"
+    case = ask(wechat, roster, V1, CHENGGUAN_HEDONG, elderly)
+    assert case.legal_aid_group == "elderly"
+    login(client, roster, WANG)
+    assert "法律援助优先·老年人" in client.get("/adviser/").get_data(as_text=True)
+    assert "法律援助优先·老年人" in client.get(f"/adviser/consultations/{case.id}").get_data(as_text=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.handlers.adviser import adviser_commands
+from bot.handlers.adviser import adviser_commands, wecom_members_only
 from bot.handlers.binding import bind_by_text, choose_village, require_binding
 from bot.handlers.events import handle_event
 from bot.handlers.rating import rate_answer
@@ -21,6 +21,7 @@ from bot.messages import Incoming, Reply
 QUESTION_HANDLERS = (ask_for_human, rate_answer, join_open_consultation, answer_media, answer_question, fallback)
 
 HANDLERS = (
+    wecom_members_only,
     handle_event,
     adviser_commands,
     raise_alert_if_sensitive,

@@ -24,6 +24,13 @@ DISPOSAL_RE = re.compile(r"^处置\s*[:：]?\s*(.*)$", re.S)
 FAQ_WORDS = ("可作为常见问题", "作为常见问题", "入库", "常见问题")
 
 
+def wecom_members_only(msg: Incoming, ctx: Context) -> Reply | None:
+    """The WeCom app is the advisers' channel; other members are told so."""
+    if msg.channel == "wecom" and ctx.adviser is None:
+        return Reply() if msg.is_event else Reply(texts.WECOM_NOT_ADVISER)
+    return None
+
+
 def adviser_commands(msg: Incoming, ctx: Context) -> Reply | None:
     adviser = ctx.adviser
     if adviser is None or msg.is_event:

@@ -24,7 +24,7 @@ from bot.clock import SHANGHAI
 from bot.ledger import repo
 from bot.ledger.tables import JobRun, Report, Town, User
 from bot.services import Services
-from bot.stats.export import heading, summary_lines, to_xlsx
+from bot.stats.export import summary_lines, to_xlsx
 from bot.stats.periods import Period, local_date, month_of, week_of
 from bot.stats.report import build_stats
 from bot.stats.scope import Scope
@@ -127,7 +127,9 @@ def ranking(stats: dict) -> list[dict]:
         {
             "rank": index,
             **row,
-            "own_in_time_rate": round(row["answered_by_in_time"] / row["answered_by"], 4) if row["answered_by"] else None,
+            "own_in_time_rate": round(row["answered_by_in_time"] / row["answered_by"], 4)
+            if row["answered_by"]
+            else None,
         }
         for index, row in enumerate(ranked, start=1)
     ]
@@ -144,15 +146,34 @@ def ranking_xlsx(stats: dict, title: str) -> bytes:
     sheet = workbook.create_sheet("顾问排名", 0)
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=13)
-    headers = ["名次", "顾问", "负责咨询", "本人答复", "按时答复率", "满意率", "超时未答", "驻点时长(小时)", "驻点未达标村数"]
+    headers = [
+        "名次",
+        "顾问",
+        "负责咨询",
+        "本人答复",
+        "按时答复率",
+        "满意率",
+        "超时未答",
+        "驻点时长(小时)",
+        "驻点未达标村数",
+    ]
     sheet.append(headers)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     pct = lambda v: "—" if v is None else f"{v * 100:.1f}%"  # noqa: E731
     for row in ranking(stats):
         sheet.append(
-            [row["rank"], row["name"], row["total"], row["answered_by"], pct(row["own_in_time_rate"]),
-             pct(row["satisfaction_rate"]), row["overdue"], row["onsite_hours"], row["onsite_below_minimum"]]
+            [
+                row["rank"],
+                row["name"],
+                row["total"],
+                row["answered_by"],
+                pct(row["own_in_time_rate"]),
+                pct(row["satisfaction_rate"]),
+                row["overdue"],
+                row["onsite_hours"],
+                row["onsite_below_minimum"],
+            ]
         )
     sheet.freeze_panes = "A3"
     workbook.active = 0
@@ -180,8 +201,13 @@ def add_report_jobs(scheduler, services: Services, wrap) -> None:
     """Monday 08:00 and the 1st 08:00 (Asia/Shanghai); the first run also catches up at start-up."""
     run = wrap("reports", lambda: run_due_reports(services))
     common = {"max_instances": 1, "coalesce": True, "replace_existing": True, "misfire_grace_time": 3600}
-    scheduler.add_job(run, CronTrigger(day_of_week="mon", hour=8, timezone=SHANGHAI), id="weekly_report",
-                      next_run_time=dt.datetime.now(SHANGHAI), **common)
+    scheduler.add_job(
+        run,
+        CronTrigger(day_of_week="mon", hour=8, timezone=SHANGHAI),
+        id="weekly_report",
+        next_run_time=dt.datetime.now(SHANGHAI),
+        **common,
+    )
     scheduler.add_job(run, CronTrigger(day=1, hour=8, timezone=SHANGHAI), id="monthly_ranking", **common)
 
 

@@ -62,6 +62,9 @@ def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway
         coalesce=True,
         replace_existing=True,
     )
+    from bot.jobs.reports import add_report_jobs  # weekly report Mon 08:00, monthly ranking on the 1st
+
+    add_report_jobs(scheduler, services, _safely)
     return scheduler
 
 

@@ -37,6 +37,10 @@ def adviser_by_openid(session: Session, openid: str) -> Adviser | None:
     return session.scalar(select(Adviser).where(Adviser.openid == openid))
 
 
+def adviser_by_wecom(session: Session, userid: str) -> Adviser | None:
+    return session.scalar(select(Adviser).where(Adviser.wecom_userid == userid))
+
+
 def adviser_by_phone(session: Session, phone: str) -> Adviser | None:
     return session.scalar(select(Adviser).where(Adviser.phone == phone))
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import render_template, request, url_for
 from sqlalchemy import select
 
 from bot.ledger.tables import Town
 from bot.stats.dashboard import overdue_by_adviser, recent_alerts, weekly_trend
 from bot.stats.onsite import onsite_rows
-from bot.stats.periods import custom, month_of, week_of
+from bot.stats.periods import MAX_CUSTOM_DAYS, custom, local_date, month_of, week_of
 from bot.stats.report import build_stats
 from bot.web import services
 from bot.web.bureau import bp
@@ -67,6 +69,7 @@ def dashboard():
             args=args,
             previous=url_for("bureau.dashboard", **{**args, **period_args(period.previous())}),
             following=url_for("bureau.dashboard", **{**args, **period_args(period.next())}),
+            overdue_span=period_args(custom(local_date(now) - dt.timedelta(days=MAX_CUSTOM_DAYS - 1), local_date(now))),
         )
 
 

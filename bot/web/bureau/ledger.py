@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bot.bureau.access import AccessDenied, may_see_consultation, may_see_village
@@ -62,6 +62,7 @@ def ledger():
             else list(db.scalars(select(Town).where(Town.county == user.county).order_by(Town.name)))
         )
         audit(db, user, "view", f"ledger:{period.label}:{scope.title}", detail=str(wanted.as_args() or ""))
+        filters = {**wanted.as_args(), **({"town": scope.town_name} if request.args.get("town") else {})}
         base = {
             **period_args(period),
             **wanted.as_args(),
@@ -86,6 +87,9 @@ def ledger():
             statuses=states.LABELS,
             month=month_of(period.last_day),
             page_url=lambda n: url_for("bureau.ledger", **base, page=n),
+            period_fields=period_args(period),
+            previous=url_for("bureau.ledger", **filters, **period_args(period.previous())),
+            following=url_for("bureau.ledger", **filters, **period_args(period.next())),
         )
 
 
@@ -178,3 +182,14 @@ def volume_xlsx(code: str):
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": attachment(filename)},
     )
+
+
+@bp.get("/bureau/volume")
+@login_required
+def volume_redirect():
+    """The volume form on the ledger page: to the printable page or the XLSX of that village and month."""
+    code, month = request.args.get("village", ""), request.args.get("month", "")
+    if not code or not month:
+        abort(400, description="请选择村和月份")
+    endpoint = "bureau.volume_xlsx" if request.args.get("as") == "xlsx" else "bureau.volume"
+    return redirect(url_for(endpoint, code=code, month=month), 303)
