@@ -223,3 +223,12 @@ def test_legal_aid_priority_is_badged_with_its_group(client, roster, wechat):
     login(client, roster, WANG)
     assert "法律援助优先·老年人" in client.get("/adviser/").get_data(as_text=True)
     assert "法律援助优先·老年人" in client.get(f"/adviser/consultations/{case.id}").get_data(as_text=True)
+
+
+def test_pages_are_not_cached_framed_or_scripted(client, roster):
+    login(client, roster, WANG)
+    resp = client.get("/adviser/")
+    assert resp.headers["Cache-Control"] == "no-store" and resp.headers["X-Frame-Options"] == "DENY"
+    assert "script-src" not in resp.headers["Content-Security-Policy"]  # default-src 'none' forbids scripts
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["Referrer-Policy"] == "no-referrer"  # the login link carries the code

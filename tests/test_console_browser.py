@@ -40,3 +40,26 @@ def test_adviser_logs_in_by_link_and_answers_through_the_form(roster, wechat, li
     [relay] = [m for m in outbox(roster, V) if m.purpose == "answer"]
     assert ANSWER in relay.text and relay.status == "pending"
     assert reload(roster, case.id).answered_by.name == "王明"
+
+
+def test_adviser_checks_in_and_sees_the_month(roster, wechat, clock, live_server, browser_page):  # noqa: F811
+    page = browser_page
+    page.goto(f"{live_server}/adviser/login/{login_code(roster, WANG)}")
+    page.click("#enter")
+    page.click("nav.tabs >> text=驻点")
+    page.select_option("#check-in-village", label="河东村（城关镇）")
+    page.click("#check-in")
+    assert "已签到：河东村（城关镇）" in page.inner_text(".flash")
+    clock.advance(hours=3)
+    page.reload()
+    assert "已 3小时" in page.inner_text(".onsite")
+    page.click("#check-out")
+    assert "本次驻点3.0小时" in page.inner_text(".flash")
+    page.check("input[value=talk]")
+    page.fill("#activity-note", "讲民法典婚姻家庭编，到场村民30人")
+    page.click("#record-activity")
+    screenshot(page, "console-duty")
+    page.click("nav.tabs >> text=台账")
+    row = page.locator("table.duty tr", has_text="河东村（城关镇）")
+    assert "3 / 8" in row.inner_text() and "不足" in row.inner_text()
+    screenshot(page, "console-ledger")

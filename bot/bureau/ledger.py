@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, noload
+from sqlalchemy.orm import Session, lazyload
 
 from bot.categories import category_label
 from bot.clock import fmt_local
@@ -76,7 +76,7 @@ def browse(
     total = session.scalar(select(func.count()).select_from(c).where(*clauses)) or 0
     query = (
         select(c)
-        .options(noload(c.messages), noload(c.events))
+        .options(lazyload(c.messages), lazyload(c.events))
         .where(*clauses)
         .order_by(c.created_at.desc(), c.id.desc())
         .limit(PAGE_SIZE)

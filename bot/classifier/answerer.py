@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ class Thresholds:
     answer_similarity: float = 0.3  # cosine of the wording to that entry's closest phrasing
     answer_confidence: float = 0.5  # the category model must agree with the entry's category this surely
     long_question_chars: int = 60  # longer messages are personal stories: a person should read them
+    max_specifics: int = 99  # amounts, durations, "他说", "但是"…: the marks of a personal case
     smalltalk_probability: float = 0.60
 
     @classmethod
@@ -53,6 +55,17 @@ class Decision:
             "faq_id": self.faq_id,
             "citations": self.citations,
         }
+
+
+SPECIFICS = re.compile(
+    r"\d+|[一二两三四五六七八九十百千万]+(?:万|千|块|元|年|个月|月|天|岁|级|亩|平|次|个人)"
+    r"|说|但是|可是|却|结果|现在|为啥|凭什么|到底|具体|专门|特别|还能不能|还能"
+)
+
+
+def count_specifics(text: str) -> int:
+    """How many marks of a personal, particular case the question carries (numbers, reported speech, buts)."""
+    return len(SPECIFICS.findall(text))
 
 
 def render_faq_answer(entry: FaqEntry) -> str:
@@ -132,4 +145,5 @@ class Answerer:
             and match.margin >= t.faq_margin
             and match.similarity >= t.answer_similarity
             and len(text) <= t.long_question_chars
+            and count_specifics(text) <= t.max_specifics
         )

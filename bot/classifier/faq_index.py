@@ -20,6 +20,8 @@ from bot.classifier.compiled import CompiledLinear, CompiledSimilarity
 from bot.classifier.tokenizer import LegalTokenizer
 from bot.knowledge.faq import FaqEntry
 
+NONE = "__none__"
+
 
 @dataclass(frozen=True)
 class FaqMatch:
@@ -39,7 +41,14 @@ def _features(tokenizer: LegalTokenizer) -> list[TfidfVectorizer]:
 class FaqIndex:
     """Built from the FAQ at training time; ``match`` gives the best entry with its three signals."""
 
-    def __init__(self, tokenizer: LegalTokenizer, entries: list[FaqEntry], seed: int = 0, c: float = 1.0):
+    def __init__(
+        self,
+        tokenizer: LegalTokenizer,
+        entries: list[FaqEntry],
+        seed: int = 0,
+        c: float = 1.0,
+        negatives: list[str] | None = None,
+    ):
         self.entries = entries
         self.by_id = {e.id: i for i, e in enumerate(entries)}
         texts, owners = [], []
@@ -54,13 +63,16 @@ class FaqIndex:
         if len(entries) >= 2:
             weight = 1 / math.sqrt(len(self.vectorizers_))
             self.matrix_ = hstack([v.fit_transform(texts) * weight for v in self.vectorizers_]).tocsr()
-            ids = [entries[i].id for i in owners] + [e.id for e in entries]
+            # Near-miss questions that no entry answers form one more class: a question closer to them
+            # than to any entry has no margin, so it goes to a person.
+            negatives = negatives or []
+            ids = [entries[i].id for i in owners] + [e.id for e in entries] + [NONE] * len(negatives)
             self.classifier_ = Pipeline(
                 [
                     ("features", FeatureUnion([(f"f{i}", v) for i, v in enumerate(_features(tokenizer))])),
                     ("model", LinearSVC(C=c, random_state=seed)),
                 ]
-            ).fit([*texts, *(e.answer for e in entries)], ids)
+            ).fit([*texts, *(e.answer for e in entries), *negatives], ids)
         self._similarity: CompiledSimilarity | None = None
         self._linear: CompiledLinear | None = None
 
@@ -82,10 +94,10 @@ class FaqIndex:
         if self._linear is None:
             self.compile()
         scores = self._linear.decision_function(text)
-        first, second = np.argsort(-scores)[:2]
+        order = [i for i in np.argsort(-scores) if self._linear.classes_[i] != NONE]
+        first = order[0]
+        rival = max(float(scores[i]) for i in range(len(scores)) if i != first)
         entry_id = self._linear.classes_[first]
         owner = self.by_id[entry_id]
         similarity = self._similarity.scores(text)[self.owners_ == owner].max()
-        return FaqMatch(
-            self.entries[owner], float(scores[first]), float(scores[first] - scores[second]), float(similarity)
-        )
+        return FaqMatch(self.entries[owner], float(scores[first]), float(scores[first]) - rival, float(similarity))

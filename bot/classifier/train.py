@@ -51,6 +51,13 @@ def knowledge_hash(knowledge_dir: Path, extra: Iterable[tuple[str, str]] = ()) -
     return digest.hexdigest()
 
 
+def load_lines(path: Path) -> list[str]:
+    """Non-empty lines of an optional text file."""
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def build_tokenizer(knowledge_dir: Path) -> LegalTokenizer:
     return LegalTokenizer(knowledge_dir / "jieba_userdict.txt", load_typos(knowledge_dir / "typos.tsv"))
 
@@ -98,7 +105,9 @@ def train(
     progress("训练分类器…")
     pipeline.fit([t for t, _ in pairs], [label for _, label in pairs])
     progress("建立常见问题索引…")
-    faq_index = FaqIndex(tokenizer, load_faq(knowledge_dir / "faq"))
+    faq_index = FaqIndex(
+        tokenizer, load_faq(knowledge_dir / "faq"), seed=seed, negatives=load_lines(knowledge_dir / "faq_negatives.txt")
+    )
     answerer = Answerer(
         pipeline,
         faq_index,

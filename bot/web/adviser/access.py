@@ -107,6 +107,23 @@ def template_helpers() -> dict:
     return {"csrf_input": csrf_input, "local": lambda value: fmt_local(value, "%m月%d日 %H:%M")}
 
 
+# No script at all, nothing from elsewhere, never inside a frame (the buttons act on the ledger).
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@bp.after_request
+def protect(response):
+    """Security headers; pages hold villagers' words, so browsers must not cache them or leak the URL."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.errorhandler(404)
 def not_found(_error):
     """One answer for "no such consultation" and "not your village", so numbers reveal nothing."""
