@@ -64,7 +64,10 @@ def test_ask_unknown_village(env, roster):
 def test_ledger_export_csv_to_stdout_and_xlsx_to_file(env, roster, wechat, tmp_path):
     wechat.event(V, "subscribe", "qrscene_370303001")
     wechat.text(V, "离婚冷静期多久")
-    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，我电话13912345678，咋办")
+    wechat.text(
+        V,
+        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，我电话13912345678，现在咋办",
+    )
     case = consultations(roster)[-1]
     wechat.text(ADVISER_WANG, f"#{case.id} 先找村委会调解。")
     result = invoke("ledger", "export", "--village", "370303001", "--from", "2026-11-01", "--to", "2026-11-30")
@@ -108,7 +111,10 @@ def test_ledger_export_dates_are_asia_shanghai(env, roster, wechat, clock):
 
 def test_outbox_list_json(env, roster, wechat):
     wechat.event(V, "subscribe", "qrscene_370303001")
-    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，咋办")
+    wechat.text(
+        V,
+        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+    )
     data = json.loads(invoke("outbox", "list", "--json").output)
     assert data[0]["to"] == ADVISER_WANG
     assert set(data[0]) >= {"id", "to", "text", "status", "attempts", "created_at"}

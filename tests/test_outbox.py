@@ -99,7 +99,10 @@ def test_unfollowed_user_fails_for_good(services, clock):
 
 def test_held_answer_rides_on_the_next_passive_reply(wechat, roster, clock):
     wechat.event(V, "subscribe", "qrscene_370303001")
-    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    wechat.text(
+        V,
+        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+    )
     case = consultations(roster)[0]
     clock.advance(hours=50)  # the villager's 48-hour window has closed
     wechat.text(ADVISER_WANG, f"#{case.id} 建议先申请乡镇政府调处。")
@@ -127,7 +130,10 @@ def test_claim_is_exclusive(services, clock):
 def test_held_answer_sends_one_template_notice(wechat, roster, clock):
     roster.settings = roster.settings.with_overrides(wechat_template_id="TPL_ANSWER_READY")
     wechat.event(V, "subscribe", "qrscene_370303001")
-    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    wechat.text(
+        V,
+        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+    )
     case = consultations(roster)[0]
     clock.advance(hours=50)
     wechat.text(ADVISER_WANG, f"#{case.id} 建议先申请乡镇政府调处。")
@@ -143,13 +149,19 @@ def test_advisers_with_wecom_are_notified_there(wechat, roster):
     from bot.ledger.tables import Adviser
 
     roster.settings = roster.settings.with_overrides(
-        wecom_corp_id="ww0123456789", wecom_agent_id=1000002, wecom_secret="s", wecom_token="t",
+        wecom_corp_id="ww0123456789",
+        wecom_agent_id=1000002,
+        wecom_secret="s",
+        wecom_token="t",
         wecom_aes_key="a" * 43,
     )
     with roster.sessions.begin() as session:
         session.query(Adviser).filter_by(phone="13800000001").one().wecom_userid = "WangMing"
     wechat.event(V, "subscribe", "qrscene_370303001")
-    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    wechat.text(
+        V,
+        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+    )
     [notice] = outbox(roster, "WangMing")
     assert notice.kind == "wecom"
     gateway = RecordingGateway()

@@ -74,7 +74,10 @@ def test_wrong_corp_id_is_refused_not_a_500(wecom, client, clock):
 
 def test_adviser_answers_from_wecom(wecom, wechat, roster):
     wechat.event(V, "subscribe", "qrscene_370303001")
-    wechat.text(V, "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，咋办")
+    wechat.text(
+        V,
+        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+    )
     case = consultations(roster)[0]
     assert [m.kind for m in outbox(roster, "WangMing")] == ["wecom"]
     status, text = wecom("WangMing", f"#{case.id} 建议先申请乡镇政府调处。", 9001)

@@ -36,7 +36,7 @@ SHEETS: dict[str, tuple[str, dict[str, str], bool, dict[str, str]]] = {
     "by_town": ("按镇", {"county": "县", "town": "镇"}, True, {}),
     "by_village": (
         "按村",
-        {"town": "镇", "village_code": "村代码", "village": "村名", "adviser": "负责顾问"},
+        {"town": "镇", "village_code": "村代码", "village": "村名", "adviser_a": "负责顾问"},
         True,
         {},
     ),

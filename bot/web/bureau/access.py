@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
@@ -65,6 +66,17 @@ def login_required(view):
     return wrapped
 
 
+@dataclass(frozen=True)
+class Staff:
+    """What pages show about the logged-in user (kept apart from the ORM row, which dies with its session)."""
+
+    username: str
+    display_name: str
+    role: str
+    county: str
+    town_name: str | None
+
+
 def current_user(db: Session) -> User:
     """The logged-in user, loaded in the view's session; disabled or deleted → logged out."""
     user = db.get(User, g.user_id)
@@ -72,7 +84,7 @@ def current_user(db: Session) -> User:
         end_session()
         flash("账号已停用，如有疑问请联系县司法局管理员。", "error")
         abort(redirect(url_for("bureau.login_form"), 303))
-    g.user = user
+    g.staff = Staff(user.username, user.display_name, user.role, user.county, user.town.name if user.town else None)
     return user
 
 
@@ -130,7 +142,7 @@ def template_helpers() -> dict:
         "csrf_input": csrf_input,
         "local": fmt_local,
         "roles": ROLES,
-        "user": g.get("user"),
+        "user": g.get("staff"),
         "pct": lambda v: "—" if v is None else f"{v * 100:.1f}%",
         "num": lambda v: "—" if v is None else f"{v:g}",
     }

@@ -57,7 +57,6 @@ def dashboard():
         }
         return render_template(
             "bureau/dashboard.html",
-            user=user,
             stats=stats,
             period=period,
             scope=scope,

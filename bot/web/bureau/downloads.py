@@ -57,7 +57,7 @@ def reports():
             items = list(
                 db.scalars(select(Report).where(Report.county == user.county).order_by(Report.created_at.desc()))
             )
-        return render_template("bureau/reports.html", user=user, reports=items)
+        return render_template("bureau/reports.html", reports=items)
 
 
 @bp.get("/bureau/reports/<int:report_id>/download")
@@ -90,4 +90,4 @@ def audit_log():
         if user.role != "bureau":
             raise AccessDenied("审计日志只供县司法局查看")
         entries = recent_audit(db, user.county)
-        return render_template("bureau/audit.html", user=user, entries=entries)
+        return render_template("bureau/audit.html", entries=entries)

@@ -71,7 +71,6 @@ def ledger():
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
         return render_template(
             "bureau/ledger.html",
-            user=user,
             rows=rows,
             total=total,
             page=page,
@@ -116,7 +115,6 @@ def consultation(number: int):
         audit(db, user, "view", f"consultation:{number}", detail="full text")
         return render_template(
             "bureau/consultation.html",
-            user=user,
             c=item,
             route=ROUTES[route_of(item)],
             status=states.LABELS.get(item.status, item.status),
@@ -155,7 +153,6 @@ def volume(code: str):
         audit(db, user, "export", f"volume:{code}:{period.label}", detail="print")
         return render_template(
             "bureau/volume.html",
-            user=user,
             village=village,
             period=period,
             rows=rows,
