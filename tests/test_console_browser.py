@@ -43,6 +43,13 @@ def test_adviser_logs_in_by_link_and_answers_through_the_form(roster, wechat, cl
     assert ANSWER in relay.text and relay.status == "pending"
     assert reload(roster, case.id).answered_by.name == "王明"
 
+    page.click("nav.tabs >> text=待办")
+    assert page.locator(".card").count() == 1  # only the alert is left
+    page.click(".card")
+    page.click("#acknowledge")
+    assert "已确认" in page.inner_text(".flash") and "王明 已于" in page.inner_text("#alert")
+    screenshot(page, "console-alert")
+
 
 def test_adviser_checks_in_and_sees_the_month(roster, wechat, clock, live_server, browser_page):  # noqa: F811
     page = browser_page

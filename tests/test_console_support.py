@@ -9,7 +9,10 @@ from bot.auth import issue_login_code
 from bot.ledger import repo
 from bot.ledger.tables import Consultation, Villager
 
-PERSONAL = "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办"
+PERSONAL = (
+    "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，"
+    "上个月他还把我家院里的树砍了，现在咋办"
+)
 WANG, LI, ZHANG = "13800000001", "13800000002", "13800000003"
 CHENGGUAN_HEDONG, HEKOU_HEDONG = "370303001", "370304001"
 

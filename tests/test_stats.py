@@ -90,7 +90,9 @@ def test_counts_match_an_independent_count(roster, ledger, period):
 
     for row in stats["by_adviser"]:
         mine = [r for r in rows if r["adviser_id"] == row["adviser_id"]]
+        assert ledger.advisers[row["name"]] == row["adviser_id"]
         assert row["total"] == len(mine)
+        assert row["adviser"] == sum(1 for r in mine if route(r) == "adviser")
         assert row["overdue"] == sum(1 for r in mine if r["status"] in OPEN and r["deadline_at"] < NOW)
         assert row["answered_by"] == sum(1 for r in rows if r["answered_by_id"] == row["adviser_id"])
         median, p90 = expected_percentiles(mine)

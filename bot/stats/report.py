@@ -91,7 +91,7 @@ def build_stats(
         "by_adviser": [
             {
                 "adviser_id": a.id,
-                "adviser": a.name,
+                "name": a.name,
                 **row("adviser", a.id),
                 "answered_by": cube.get("answerer", {}).get(a.id, EMPTY)["answered"],
                 "answered_by_in_time": cube.get("answerer", {}).get(a.id, EMPTY)["in_time"],

@@ -25,7 +25,7 @@ from bot.ledger.tables import Adviser, Consultation
 from bot.web import services
 from bot.web.adviser import bp
 from bot.web.adviser.access import assigned, current_adviser, login_required
-from bot.web.adviser.pages import ANSWER_LIMIT
+from bot.web.adviser.present import ANSWER_LIMIT
 
 Action = Callable[[Context, Consultation, Adviser], str]
 

@@ -76,11 +76,8 @@ def consultation(number: int):
             hand_over_to=other.name if is_open and other is not None and other.id != adviser.id else "",
             can_propose_faq=c.status == states.ADVISER_ANSWERED and bool(c.answer) and not c.answered_offline,
             rating=present.RATINGS.get(c.rating or 0, ""),
-            answer_limit=ANSWER_LIMIT,
+            answer_limit=present.ANSWER_LIMIT,
         )
-
-
-ANSWER_LIMIT = 500  # characters; keeps the relayed message (with its header) under WeChat's 2,048-byte limit
 
 
 @bp.get("/ledger")

@@ -14,6 +14,9 @@ from bot.ledger.tables import Consultation, Village
 from bot.privacy import mask_personal
 
 PREVIEW_CHARS = 60
+# Characters in one answer: with its header and the rating prompt the relayed text stays under WeChat's
+# 2,000-byte limit even when it has to go out as the passive reply to the villager's next message.
+ANSWER_LIMIT = 500
 AUTHORS = {"villager": "村民", "bot": "机器人", "adviser": "顾问"}
 MEDIA = {"voice": "语音", "image": "图片", "video": "视频", "file": "文件", "location": "位置"}
 EVENTS = {
