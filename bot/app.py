@@ -27,6 +27,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(health.bp)
     app.register_blueprint(wechat.bp)
     app.register_blueprint(wecom.bp)
+    from bot.web import bridge, wecom_bot  # group chats: the signed JSON bridge and the WeCom AI bot
+
+    app.register_blueprint(bridge.bp)
+    app.register_blueprint(wecom_bot.bp)
     from bot.web.adviser import bp as adviser_console  # /adviser, the advisers' mobile console
 
     app.register_blueprint(adviser_console)

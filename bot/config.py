@@ -15,6 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "LEGALBOT_"
 AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")
+BRIDGE_KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+BRIDGE_SECRET_MIN = 16
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,7 @@ class Settings:
     simulator: bool = False
     max_body_bytes: int = 256 * 1024
     timestamp_window: int = 300
+    rate_limit_per_minute: int = 20  # messages one sender may send per minute before the rest is only stored
     log_level: str = "INFO"
     outbox_interval: float = 2.0
     console_session_hours: float = 8.0  # how long an adviser console login lasts
@@ -56,11 +59,20 @@ class Settings:
     wecom_secret: str = ""
     wecom_token: str = ""
     wecom_aes_key: str = ""
+    # Group chats (issue 6): HMAC keys of the JSON bridge (key id → secret) and the WeCom AI bot callback.
+    bridge_keys: dict[str, str] = field(default_factory=dict)
+    bridge_max_body_bytes: int = 64 * 1024
+    wecom_bot_token: str = ""
+    wecom_bot_aes_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def wecom_configured(self) -> bool:
         return bool(self.wecom_corp_id)
+
+    @property
+    def wecom_bot_configured(self) -> bool:
+        return bool(self.wecom_bot_token)
 
     @property
     def wechat_configured(self) -> bool:
@@ -129,7 +141,22 @@ class Settings:
             if not AES_KEY_RE.match(wecom["AES_KEY"]):
                 raise ConfigError(f"{PREFIX}WECOM_AES_KEY must be the 43-character EncodingAESKey of the WeCom app")
 
+        wecom_bot = {name: get("WECOM_BOT_" + name) for name in ("TOKEN", "AES_KEY")}
+        if any(wecom_bot.values()):
+            if not all(wecom_bot.values()):
+                raise ConfigError(
+                    f"The WeCom AI bot needs both {PREFIX}WECOM_BOT_TOKEN and {PREFIX}WECOM_BOT_AES_KEY (or neither)"
+                )
+            if not TOKEN_RE.match(wecom_bot["TOKEN"]):
+                raise ConfigError(f"{PREFIX}WECOM_BOT_TOKEN must be 3-32 letters or digits (the bot's API Token)")
+            if not AES_KEY_RE.match(wecom_bot["AES_KEY"]):
+                raise ConfigError(f"{PREFIX}WECOM_BOT_AES_KEY must be the bot's 43-character EncodingAESKey")
+
         return cls(
+            bridge_keys=_bridge_keys(get("BRIDGE_KEYS")),
+            bridge_max_body_bytes=_int(env, "BRIDGE_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            wecom_bot_token=wecom_bot["TOKEN"],
+            wecom_bot_aes_key=wecom_bot["AES_KEY"],
             calendar=calendar,
             public_url=(get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
             escalate_b_hours=_float(env, "ESCALATE_B_WORK_HOURS", 4.0),
@@ -157,6 +184,7 @@ class Settings:
             simulator=_bool(env, "SIMULATOR", False),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, minimum=1024),
             timestamp_window=_int(env, "TIMESTAMP_WINDOW", 300, minimum=10),
+            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 20, minimum=1),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             outbox_interval=float(_int(env, "OUTBOX_INTERVAL_MS", 2000, minimum=50)) / 1000,
             console_session_hours=_float(env, "CONSOLE_SESSION_HOURS", 8.0),
@@ -213,6 +241,29 @@ def _county_hours(raw: str) -> dict[str, float]:
             raise ConfigError(f"{PREFIX}{name}: county '{county.strip()}' is given twice")
         result[county.strip()] = _hours(hours.strip(), name)
     return result
+
+
+def _bridge_keys(raw: str) -> dict[str, str]:
+    """``keyid:secret,keyid2:secret2``: the bridge operators' HMAC keys."""
+    name = f"{PREFIX}BRIDGE_KEYS"
+    keys: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        key_id, sep, secret = item.partition(":")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or not BRIDGE_KEY_ID_RE.match(key_id):
+            raise ConfigError(
+                f"{name}: each entry must look like keyid:secret with a key id of 1-16 letters, digits, _ or - "
+                "(e.g. village1:0123456789abcdef0123)"
+            )
+        if len(secret) < BRIDGE_SECRET_MIN or any(c.isspace() for c in secret):
+            raise ConfigError(
+                f"{name}: the secret of key '{key_id}' must be at least {BRIDGE_SECRET_MIN} characters without "
+                "spaces; generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        if key_id in keys:
+            raise ConfigError(f"{name}: key id '{key_id}' is given twice")
+        keys[key_id] = secret
+    return keys
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -9,12 +9,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def build_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL and a busy timeout so web and worker can share the file."""
+    """Create the engine; SQLite gets WAL and a busy timeout so web and worker can share the file.
+
+    ``hide_parameters``: a database error's text (logged, and kept in ``inbound_messages.error``) would
+    otherwise carry the statement's values: consultation text, password and login-code hashes.
+    """
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised on every connect
@@ -35,7 +39,7 @@ def build_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from bot import texts
+from bot import ratelimit, texts
 from bot.channels.wechat_xml import MAX_REPLY_BYTES
 from bot.context import Context
 from bot.handlers import dispatch
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Render = Callable[[Reply], bytes]
 RETRY_WAIT_SECONDS = 4.0  # WeChat gives up after 5 s; answer a concurrent retry before that.
+# Channels we cannot push through (no customer-service API): answers wait for the sender's next message.
+NO_PUSH_CHANNELS = ("bridge", "wecom_bot")
 
 
 def handle(services, incoming: Incoming, render: Render) -> bytes:
@@ -33,6 +35,9 @@ def handle(services, incoming: Incoming, render: Render) -> bytes:
     inbound_id = store_inbound(services, incoming)
     if inbound_id is None:
         return replay(services, incoming, render)
+    limited = ratelimit.refuse_if_flooding(services, incoming, inbound_id, render)  # stored, not processed
+    if limited is not None:
+        return limited
     return process(services, incoming, inbound_id, render)
 
 
@@ -67,7 +72,7 @@ def replay(services, incoming: Incoming, render: Render) -> bytes:
         with services.sessions() as session:
             row = session.query(InboundMessage).filter_by(dedupe_key=incoming.dedupe_key).one()
             status, body, row_id = row.status, row.response_body, row.id
-        if status == "done" and body is not None:
+        if status in ("done", ratelimit.LIMITED) and body is not None:
             return body
         if status == "failed" and _reclaim(services, row_id):
             log.info("retrying inbound %s after an earlier failure", row_id)
@@ -117,7 +122,7 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now) -
     ctx.adviser = repo.adviser_by_openid(session, incoming.sender)
     if ctx.adviser is None:
         ctx.villager = repo.get_or_create_villager(session, incoming.sender, services.pseudonym(incoming.sender), now)
-    if not incoming.is_event:
+    if not incoming.is_event and incoming.channel not in NO_PUSH_CHANNELS:
         repo.open_window(session, incoming.sender, now)
     return ctx
 
@@ -127,8 +132,8 @@ def with_held_messages(ctx: Context, reply: Reply) -> Reply:
 
     What does not fit in one reply goes back to the outbox: the user just wrote, so the window is open.
     """
-    if ctx.incoming.is_event:
-        return reply
+    if ctx.incoming.is_event or ctx.incoming.chat_type == "group":
+        return reply  # never post someone's answer into a group chat
     held = repo.take_held(ctx.session, ctx.incoming.sender, ctx.now)
     if not held:
         return reply

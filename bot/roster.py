@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import village_groups
 from bot.ledger.tables import Adviser, Town, Village
 
 COLUMNS = (
@@ -35,6 +36,7 @@ COLUMNS = (
     "town_office_openid",
     "adviser_a_wecom",
     "adviser_b_wecom",
+    village_groups.COLUMN,
 )
 REQUIRED = ("county", "town", "village_code", "village_name", "adviser_a_name", "adviser_a_phone")
 ALIASES = {
@@ -54,6 +56,7 @@ ALIASES = {
     "town_office_name": ("司法所", "司法所联系人"),
     "town_office_phone": ("司法所电话", "司法所联系电话"),
     "town_office_openid": ("司法所openid", "司法所OpenID"),
+    village_groups.COLUMN: village_groups.ALIASES,
 }
 LABELS = {
     "county": "县",
@@ -72,6 +75,7 @@ LABELS = {
     "town_office_name": "司法所",
     "town_office_phone": "司法所电话",
     "town_office_openid": "司法所openid",
+    village_groups.COLUMN: village_groups.LABEL,
 }
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -91,6 +95,7 @@ class ImportResult:
     rows: int = 0
     created: dict[str, int] = field(default_factory=lambda: {"towns": 0, "advisers": 0, "villages": 0})
     updated: dict[str, int] = field(default_factory=lambda: {"towns": 0, "advisers": 0, "villages": 0})
+    groups: int = 0  # group chats mapped to villages by the file's 群ID column
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -167,6 +172,7 @@ def _read_xlsx(path: Path) -> list[list[object]]:
 
 def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> list[str]:
     """Every problem in the file, one line each, naming the row."""
+    rows = list(rows)
     problems: list[str] = []
     seen_codes: dict[str, int] = {}
     phone_names: dict[str, tuple[str, int]] = {}
@@ -204,13 +210,13 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> list[str]:
                 phone_names.setdefault(phone, (name, n))
         if row.get("adviser_b_phone") and row.get("adviser_b_phone") == row.get("adviser_a_phone"):
             problems.append(f"{where}：A岗和B岗不能是同一个人")
-    return problems
+    return problems + village_groups.validate_group_ids(rows)
 
 
 def import_roster(session: Session, path: Path, progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Validate the whole file, then upsert towns, advisers and villages (caller commits)."""
     rows = read_rows(path)
-    problems = validate(rows)
+    problems = validate(rows) or village_groups.conflicts_with_database(session, rows)
     if problems:
         raise RosterError(problems)
     result = ImportResult(rows=len(rows))
@@ -242,6 +248,7 @@ def import_roster(session: Session, path: Path, progress: Callable[[int, int], N
         if progress and (i % 500 == 0 or i == len(rows)):
             progress(i, len(rows))
     session.flush()
+    result.groups = village_groups.sync_groups(session, rows, villages)
     return result
 
 

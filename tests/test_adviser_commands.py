@@ -10,10 +10,10 @@ from sqlalchemy import select
 from bot.auth import redeem_login_code
 from bot.ledger import states
 from bot.ledger.tables import DutyRecord, FaqCandidate
-from tests.helpers import ADVISER_LI, ADVISER_WANG, consultations, outbox
+from tests.helpers import ADVISER_LI, ADVISER_WANG, PERSONAL_CASE, consultations, outbox
 
 V = "oVillagerCommands00001"
-QUESTION = "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办"
+QUESTION = PERSONAL_CASE
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from bot.cli import cli
 from bot.config import ConfigError, Settings
-from tests.helpers import ADVISER_WANG, consultations
+from tests.helpers import ADVISER_WANG, PERSONAL_CASE, consultations
 
 V = "oVillagerCli0000000001"
 
@@ -66,7 +66,7 @@ def test_ledger_export_csv_to_stdout_and_xlsx_to_file(env, roster, wechat, tmp_p
     wechat.text(V, "离婚冷静期多久")
     wechat.text(
         V,
-        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，我电话13912345678，现在咋办",
+        PERSONAL_CASE.replace("现在咋办", "我电话13912345678，现在咋办"),
     )
     case = consultations(roster)[-1]
     wechat.text(ADVISER_WANG, f"#{case.id} 先找村委会调解。")
@@ -113,7 +113,7 @@ def test_outbox_list_json(env, roster, wechat):
     wechat.event(V, "subscribe", "qrscene_370303001")
     wechat.text(
         V,
-        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+        PERSONAL_CASE,
     )
     data = json.loads(invoke("outbox", "list", "--json").output)
     assert data[0]["to"] == ADVISER_WANG

@@ -15,6 +15,7 @@ from tests.helpers import outbox
 from tests.test_console_support import (
     CHENGGUAN_HEDONG,
     HEKOU_HEDONG,
+    PERSONAL,
     WANG,
     ZHANG,
     ask,
@@ -136,7 +137,7 @@ def test_actions_need_login_too(client, roster, wechat):
 
 
 def test_pending_list_oldest_first_with_deadline_overdue_and_masked_numbers(client, roster, wechat, clock):
-    with_phone = "我电话13912345678，邻居家新盖的墙占了我家一尺多地，村里调解也不管用，咋办"
+    with_phone = "我电话13912345678，" + PERSONAL
     older = ask(wechat, roster, V1, CHENGGUAN_HEDONG, with_phone)
     clock.advance(hours=1)
     newer = ask(wechat, roster, V2, CHENGGUAN_HEDONG)
@@ -154,7 +155,7 @@ def test_pending_list_oldest_first_with_deadline_overdue_and_masked_numbers(clie
 
 
 def test_consultation_page_shows_the_full_thread_and_is_audited(client, roster, wechat):
-    case = ask(wechat, roster, V1, CHENGGUAN_HEDONG, "我电话13912345678，邻居的墙占了我家地，村里调解也不管用，咋办")
+    case = ask(wechat, roster, V1, CHENGGUAN_HEDONG, "我电话13912345678，" + PERSONAL)
     wechat.image(V1)
     login(client, roster, WANG)
     body = client.get(f"/adviser/consultations/{case.id}").get_data(as_text=True)
@@ -217,7 +218,7 @@ def test_login_form_needs_the_csrf_token(client, roster):
 
 
 def test_legal_aid_priority_is_badged_with_its_group(client, roster, wechat):
-    elderly = "我今年七十多岁了，邻居新盖的墙占了我家一尺多地，村里调解也不管用，咋办"
+    elderly = "我今年七十多岁了，" + PERSONAL
     case = ask(wechat, roster, V1, CHENGGUAN_HEDONG, elderly)
     assert case.legal_aid_group == "elderly"
     login(client, roster, WANG)

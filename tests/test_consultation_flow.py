@@ -6,10 +6,10 @@ import pytest
 
 from bot.jobs.outbox import deliver_due
 from bot.ledger import states
-from tests.helpers import ADVISER_LI, ADVISER_WANG, consultations, outbox
+from tests.helpers import ADVISER_LI, ADVISER_WANG, PERSONAL_CASE, consultations, outbox
 
 V = "oVillagerFlow000000001"
-PERSONAL = "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办"
+PERSONAL = PERSONAL_CASE
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import datetime as dt
 from bot.delivery import DeliveryError
 from bot.jobs.outbox import deliver_due
 from bot.ledger import repo
-from tests.helpers import ADVISER_WANG, consultations, outbox
+from tests.helpers import ADVISER_WANG, PERSONAL_CASE, consultations, outbox
 
 V = "oVillagerOutbox0000001"
 
@@ -101,7 +101,7 @@ def test_held_answer_rides_on_the_next_passive_reply(wechat, roster, clock):
     wechat.event(V, "subscribe", "qrscene_370303001")
     wechat.text(
         V,
-        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+        PERSONAL_CASE,
     )
     case = consultations(roster)[0]
     clock.advance(hours=50)  # the villager's 48-hour window has closed
@@ -132,7 +132,7 @@ def test_held_answer_sends_one_template_notice(wechat, roster, clock):
     wechat.event(V, "subscribe", "qrscene_370303001")
     wechat.text(
         V,
-        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+        PERSONAL_CASE,
     )
     case = consultations(roster)[0]
     clock.advance(hours=50)
@@ -160,7 +160,7 @@ def test_advisers_with_wecom_are_notified_there(wechat, roster):
     wechat.event(V, "subscribe", "qrscene_370303001")
     wechat.text(
         V,
-        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+        PERSONAL_CASE,
     )
     [notice] = outbox(roster, "WangMing")
     assert notice.kind == "wecom"

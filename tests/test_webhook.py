@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.ledger.tables import Consultation, InboundMessage
 from tests.conftest import APPID, TOKEN
+from tests.helpers import PERSONAL_CASE
 from tests.wechat_client import signature, tag
 
 VILLAGER = "oVillagerTest000000001"
@@ -163,7 +164,7 @@ def test_unknown_event_answers_success(wechat, services):
 
 def test_retried_message_gets_identical_bytes_and_one_record(wechat, services, roster):
     wechat.event(VILLAGER, "subscribe", "qrscene_370303001")
-    question = "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办"
+    question = PERSONAL_CASE
     xml = wechat.xml(VILLAGER, "text", Content=question, MsgId=424242)
     first = wechat.post(xml)
     second = wechat.post(xml)

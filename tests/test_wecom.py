@@ -10,7 +10,7 @@ from werobot.crypto import MessageCrypt
 
 from bot.ledger import states
 from bot.ledger.tables import Adviser
-from tests.helpers import consultations, outbox
+from tests.helpers import PERSONAL_CASE, consultations, outbox
 from tests.wechat_client import cdata, signature, tag
 
 TOKEN, AES, CORP = "WeComToken2026", "Z7jL5nHvQ0a9cPp2rT4xYb8dKe1fGh3jMn6sUw0vXyA", "ww7a6b5c4d3e2f1a0b"
@@ -76,7 +76,7 @@ def test_adviser_answers_from_wecom(wecom, wechat, roster):
     wechat.event(V, "subscribe", "qrscene_370303001")
     wechat.text(
         V,
-        "我家和邻居因为宅基地边界吵了好几年，他家新盖的墙占了我家一尺多地，村里调解也不管用，上个月他还把我家院里的树砍了，现在咋办",
+        PERSONAL_CASE,
     )
     case = consultations(roster)[0]
     assert [m.kind for m in outbox(roster, "WangMing")] == ["wecom"]

@@ -7,6 +7,7 @@ Protocol: https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Acc
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,10 +47,21 @@ class Request:
     now: dt.datetime
 
 
+@dataclass(frozen=True)
+class BodyClaim:
+    """The URL ``signature`` covers the timestamp and nonce but never the body, so a captured URL could carry
+    a forged body for the rest of the timestamp window: the first body seen is bound to it (bot.replay_cache)."""
+
+    signature: str
+    expires_at: dt.datetime  # after this the timestamp check refuses the URL anyway
+    body_sha256: str  # of the message XML (decrypted in safe mode)
+
+
 @dataclass
 class Parsed:
     incoming: Incoming
     render: Callable[[Reply], bytes]
+    claim: BodyClaim | None = None
 
 
 class OfficialChannel:
@@ -77,8 +89,8 @@ class OfficialChannel:
         Raises ChannelError(403) for bad signatures or stale timestamps; after a valid signature,
         malformed content raises XmlError, which the view answers with ``success`` (WeChat rule: never 5xx).
         """
-        self._check_signature(req.args)
-        self._check_timestamp(req.args.get("timestamp", ""), req.now)
+        url_signature = self._check_signature(req.args)
+        sent = self._check_timestamp(req.args.get("timestamp", ""), req.now)
         encrypted = req.args.get("encrypt_type", "raw").lower() == "aes"
         if encrypted and self.cipher is None:
             raise ChannelError(403, "encrypted message but LEGALBOT_WECHAT_AES_KEY is not configured")
@@ -88,11 +100,12 @@ class OfficialChannel:
             if not self.cipher.check(req.args.get("msg_signature"), req.args["timestamp"], req.args["nonce"], blob):
                 raise ChannelError(403, "bad msg_signature")
             try:
-                fields = parse_xml(self.cipher.decrypt(blob).encode("utf-8"))
+                message = self.cipher.decrypt(blob).encode("utf-8")
             except ValueError as exc:
                 raise XmlError(str(exc)) from exc
+            fields = parse_xml(message)
         else:
-            fields = outer
+            fields, message = outer, req.body
         incoming = to_incoming(fields, CHANNEL)
         to_user = text_field(fields, "ToUserName")
         timestamp, nonce = req.args["timestamp"], req.args["nonce"]
@@ -106,22 +119,31 @@ class OfficialChannel:
             blob, signature = self.cipher.encrypt(xml, timestamp, nonce)
             return render_encrypted(blob, signature, timestamp, nonce).encode("utf-8")
 
-        return Parsed(incoming, render)
+        claim = BodyClaim(
+            url_signature,
+            dt.datetime.fromtimestamp(sent + self.window, dt.UTC),
+            hashlib.sha256(message).hexdigest(),
+        )
+        return Parsed(incoming, render, claim)
 
-    def _check_signature(self, args: Mapping[str, str]) -> None:
+    def _check_signature(self, args: Mapping[str, str]) -> str:
+        """The expected signature, once the given one matches it."""
         timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
         if not timestamp or not nonce:
             raise ChannelError(403, "missing timestamp or nonce")
-        if not signature_matches(sign(self.token, timestamp, nonce), args.get("signature")):
+        expected = sign(self.token, timestamp, nonce)
+        if not signature_matches(expected, args.get("signature")):
             raise ChannelError(403, "bad signature")
+        return expected
 
-    def _check_timestamp(self, timestamp: str, now: dt.datetime) -> None:
+    def _check_timestamp(self, timestamp: str, now: dt.datetime) -> int:
         try:
             sent = int(timestamp)
         except ValueError:
             raise ChannelError(403, "timestamp is not a number") from None
         if abs(now.timestamp() - sent) > self.window:
             raise ChannelError(403, "stale timestamp")
+        return sent
 
 
 def to_incoming(fields: dict[str, object], channel: str) -> Incoming:

@@ -1,148 +1,119 @@
-"""Per-message inference without scikit-learn's per-call overhead.
+"""Compiling the fitted scikit-learn pipelines into the arrays of ``bot.classifier.runtime`` (training time).
 
-A fitted TF-IDF + linear + sigmoid-calibration pipeline is a handful of arrays: vocabulary, idf,
-weights per feature, calibration slopes. Scoring one short question straight from them gives the
-same probabilities as ``Pipeline.predict_proba`` (a test checks this) at a fraction of the cost.
+A fitted TF-IDF + linear (+ sigmoid calibration) pipeline is a handful of arrays: vocabulary, idf, weights
+per feature, calibration slopes. The vocabularies of all vectorizers of one analyzer kind are merged, so
+a message is analysed once for every model. Only the vectorizer settings we can reproduce exactly are
+accepted; anything else fails here, at training, rather than scoring differently in production.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 from sklearn.preprocessing import LabelEncoder
 
-_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0))
+from bot.classifier.faq_index import NONE, FaqIndex
+from bot.classifier.runtime import CHARS, WORDS, Block, CategoryModel, FaqModel, Runtime, SparseRows, TextAnalyzer
+from bot.classifier.tokenizer import LegalTokenizer
 
 
-class FastTfidf:
-    """A fitted TfidfVectorizer's transform of one text, as (feature indices, l2-normalised values)."""
-
-    def __init__(self, vectorizer, offset: int = 0):
-        if vectorizer.norm != "l2" or not vectorizer.use_idf or vectorizer.binary:
-            raise ValueError("FastTfidf supports l2-normalised idf-weighted counts only")
-        self.analyzer = vectorizer.build_analyzer()
-        self.vocab = vectorizer.vocabulary_
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self.sublinear = vectorizer.sublinear_tf
-        self.offset = offset
-        self.size = len(self.vocab)
-
-    def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, int] = {}
-        vocab = self.vocab
-        for feature in self.analyzer(text):
-            j = vocab.get(feature)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        if not counts:
-            return _EMPTY
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        if self.sublinear:
-            tf = np.log(tf) + 1.0
-        values = tf * self.idf[idx]
-        values /= np.sqrt(values @ values)
-        return idx + self.offset, values
+def _kind(vectorizer) -> tuple[str, LegalTokenizer, int]:
+    """Which shared analysis a vectorizer reads: (kind, its tokenizer, the longest character n-gram)."""
+    if vectorizer.norm != "l2" or not vectorizer.use_idf or vectorizer.binary:
+        raise ValueError("only l2-normalised, idf-weighted counts can be compiled")
+    analyzer, preprocessor = vectorizer.analyzer, vectorizer.preprocessor
+    if callable(analyzer) and getattr(analyzer, "__func__", None) is LegalTokenizer.words:
+        return WORDS, analyzer.__self__, 0
+    if analyzer == "char" and getattr(preprocessor, "__func__", None) is LegalTokenizer.normalize:
+        return CHARS, preprocessor.__self__, vectorizer.ngram_range[1]
+    raise ValueError(f"cannot compile a vectorizer with analyzer={analyzer!r}: use tokenizer.words or char n-grams")
 
 
-class CompiledClassifier:
-    """``predict_proba`` of a FeatureUnion(TF-IDF…) → CalibratedClassifierCV(linear, sigmoid) pipeline."""
+class _Vocabularies:
+    """Collects every vectorizer first, then gives each its columns in the merged vocabulary of its kind."""
 
-    def __init__(self, pipeline):
-        union = pipeline.named_steps["features"]
-        calibrated = pipeline.named_steps["model"]
-        self.classes_ = np.asarray(calibrated.classes_)
-        self.vectorizers: list[FastTfidf] = []
-        offset = 0
-        for _, vectorizer in union.transformer_list:
-            fast = FastTfidf(vectorizer, offset)
-            self.vectorizers.append(fast)
-            offset += fast.size
-        n_classes = len(self.classes_)
-        folds = calibrated.calibrated_classifiers_
-        self.n_folds = len(folds)
-        # One weight row per feature: every fold's decision functions side by side (float32 halves memory).
-        weights = np.zeros((offset, self.n_folds * n_classes), dtype=np.float32)
-        self.intercept = np.zeros(self.n_folds * n_classes)
-        self.slope = np.zeros(self.n_folds * n_classes)
-        self.shift = np.zeros(self.n_folds * n_classes)
-        self.present = np.zeros(self.n_folds * n_classes, dtype=bool)
-        encoder = LabelEncoder().fit(self.classes_)
-        for k, fold in enumerate(folds):
-            if fold.method != "sigmoid":
-                raise ValueError("only sigmoid calibration can be compiled")
-            coef = np.atleast_2d(fold.estimator.coef_)
-            intercept = np.atleast_1d(fold.estimator.intercept_)
-            if coef.shape[0] != n_classes:
-                raise ValueError("binary problems are not supported")
-            columns = encoder.transform(fold.estimator.classes_) + k * n_classes
-            weights[:, columns] = coef.T
-            self.intercept[columns] = intercept
-            for col, calibrator in zip(columns, fold.calibrators, strict=True):
-                self.slope[col], self.shift[col] = calibrator.a_, calibrator.b_
-                self.present[col] = True
-        self.weights = weights
-        self.n_classes = n_classes
+    def __init__(self, vectorizers: list):
+        self.kinds = [_kind(v) for v in vectorizers]
+        self.tokenizer = self.kinds[0][1]
+        if any(t.__getstate__() != self.tokenizer.__getstate__() for _, t, _ in self.kinds):
+            raise ValueError("the vectorizers use differently configured tokenizers; one analysis cannot serve all")
+        self.max_n = max(n for _, _, n in self.kinds)
+        terms: dict[str, set[str]] = {CHARS: set(), WORDS: set()}
+        for vectorizer, (kind, _, _) in zip(vectorizers, self.kinds, strict=True):
+            terms[kind].update(vectorizer.vocabulary_)
+        self.ids = {kind: {t: i for i, t in enumerate(sorted(found))} for kind, found in terms.items()}
 
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        parts = [v.transform(text) for v in self.vectorizers]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-    def predict_proba(self, text: str) -> np.ndarray:
-        idx, values = self.features(text)
-        scores = self.intercept.copy()
-        if idx.size:
-            scores += values @ self.weights[idx]
-        proba = np.where(self.present, expit(-(self.slope * scores + self.shift)), 0.0)
-        proba = proba.reshape(self.n_folds, self.n_classes)
-        total = proba.sum(axis=1, keepdims=True)
-        proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / self.n_classes), where=total != 0)
-        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
-        return proba.mean(axis=0)
-
-
-class CompiledSimilarity:
-    """Cosine similarity of one text against the rows of a matrix built from l2 blocks of fitted TF-IDFs."""
-
-    def __init__(self, vectorizers, matrix):
-        self.parts: list[FastTfidf] = []
-        offset = 0
+    def blocks(self, vectorizers: list) -> tuple[list[Block], int]:
+        """One Block per vectorizer of a FeatureUnion (in order), and the union's width."""
+        blocks, offset = [], 0
         for vectorizer in vectorizers:
-            fast = FastTfidf(vectorizer, offset)
-            self.parts.append(fast)
-            offset += fast.size
-        self.weight = 1 / np.sqrt(len(self.parts))
-        self.columns = matrix.tocsc()
-
-    def scores(self, text: str) -> np.ndarray:
-        found = [p.transform(text) for p in self.parts]
-        idx = np.concatenate([f[0] for f in found])
-        if not idx.size:
-            return np.zeros(self.columns.shape[0])
-        values = np.concatenate([f[1] for f in found]) * self.weight
-        return self.columns[:, idx] @ values
+            kind = _kind(vectorizer)[0]
+            ids = self.ids[kind]
+            columns = np.full(len(ids), -1, dtype=np.int32)
+            for term, column in vectorizer.vocabulary_.items():
+                columns[ids[term]] = column
+            idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+            blocks.append(Block(kind, columns, idf, offset, bool(vectorizer.sublinear_tf)))
+            offset += len(vectorizer.vocabulary_)
+        return blocks, offset
 
 
-class CompiledLinear:
-    """``decision_function`` of FeatureUnion(TF-IDF…) → a multiclass linear model, from arrays."""
+def _union(pipeline) -> list:
+    return [v for _, v in pipeline.named_steps["features"].transformer_list]
 
-    def __init__(self, pipeline):
-        union = pipeline.named_steps["features"]
-        model = pipeline.named_steps["model"]
-        self.classes_ = np.asarray(model.classes_)
-        self.vectorizers: list[FastTfidf] = []
-        offset = 0
-        for _, vectorizer in union.transformer_list:
-            fast = FastTfidf(vectorizer, offset)
-            self.vectorizers.append(fast)
-            offset += fast.size
-        self.weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
-        self.intercept = np.asarray(model.intercept_, dtype=np.float64)
 
-    def decision_function(self, text: str) -> np.ndarray:
-        parts = [v.transform(text) for v in self.vectorizers]
-        idx = np.concatenate([p[0] for p in parts])
-        scores = self.intercept.copy()
-        if idx.size:
-            scores += np.concatenate([p[1] for p in parts]) @ self.weights[idx]
-        return scores
+def compile_category(pipeline, vocabularies: _Vocabularies) -> CategoryModel:
+    """FeatureUnion(TF-IDF…) → CalibratedClassifierCV(linear, sigmoid): every fold's scores side by side."""
+    blocks, width = vocabularies.blocks(_union(pipeline))
+    calibrated = pipeline.named_steps["model"]
+    classes = np.asarray(calibrated.classes_)
+    n_classes, folds = len(classes), calibrated.calibrated_classifiers_
+    weights = np.zeros((width, len(folds) * n_classes), dtype=np.float32)
+    intercept, slope, shift = (np.zeros(len(folds) * n_classes) for _ in range(3))
+    present = np.zeros(len(folds) * n_classes, dtype=bool)
+    encoder = LabelEncoder().fit(classes)
+    for k, fold in enumerate(folds):
+        if fold.method != "sigmoid":
+            raise ValueError("only sigmoid calibration can be compiled")
+        coef = np.atleast_2d(fold.estimator.coef_)
+        if coef.shape[0] != n_classes:
+            raise ValueError("binary problems are not supported")
+        columns = encoder.transform(fold.estimator.classes_) + k * n_classes
+        weights[:, columns] = coef.T
+        intercept[columns] = np.atleast_1d(fold.estimator.intercept_)
+        for col, calibrator in zip(columns, fold.calibrators, strict=True):
+            slope[col], shift[col], present[col] = calibrator.a_, calibrator.b_, True
+    return CategoryModel(classes, blocks, SparseRows.from_dense(weights), intercept, slope, shift, present, len(folds))
+
+
+def compile_faq(index: FaqIndex, vocabularies: _Vocabularies) -> FaqModel:
+    """The FAQ classifier's decision function and the phrasing matrix, row-sparse by feature."""
+    entries = index.entries
+    if index.classifier_ is None:
+        return FaqModel(entries, np.zeros(0, np.int32), -1, [], None, np.zeros(0), [], None, np.zeros((0, 2), int))
+    blocks, _ = vocabularies.blocks(_union(index.classifier_))
+    model = index.classifier_.named_steps["model"]
+    classes = list(model.classes_)
+    class_owner = np.array([index.by_id.get(c, -1) for c in classes], dtype=np.int32)
+    none_class = classes.index(NONE) if NONE in classes else -1
+    weights = SparseRows.from_dense(np.ascontiguousarray(np.asarray(model.coef_).T))
+    sim_blocks, _ = vocabularies.blocks(index.vectorizers_)
+    matrix = index.matrix_.tocsc()
+    n_rows = matrix.shape[0]
+    targets = matrix.indices.astype(np.uint16 if n_rows <= 65536 else np.int32)
+    sim_rows = SparseRows(matrix.indptr.astype(np.int64), targets, np.asarray(matrix.data, np.float64), n_rows)
+    owners = index.owners_
+    owner_rows = np.array(
+        [(np.searchsorted(owners, i, "left"), np.searchsorted(owners, i, "right")) for i in range(len(entries))]
+    )
+    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    return FaqModel(entries, class_owner, none_class, blocks, weights, intercept, sim_blocks, sim_rows, owner_rows)
+
+
+def compile_runtime(pipeline, faq_index: FaqIndex) -> Runtime:
+    """Everything a web process needs, without scikit-learn."""
+    vectorizers = _union(pipeline)
+    if faq_index.classifier_ is not None:
+        vectorizers += _union(faq_index.classifier_) + list(faq_index.vectorizers_)
+    vocabularies = _Vocabularies(vectorizers)
+    analyzer = TextAnalyzer(vocabularies.tokenizer, vocabularies.max_n, vocabularies.ids)
+    return Runtime(analyzer, compile_category(pipeline, vocabularies), compile_faq(faq_index, vocabularies))

@@ -8,7 +8,6 @@ the wording really is. The bot answers only when both, and the category model, a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import hstack
@@ -16,19 +15,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from bot.classifier.compiled import CompiledLinear, CompiledSimilarity
+from bot.classifier.runtime import FaqMatch
 from bot.classifier.tokenizer import LegalTokenizer
 from bot.knowledge.faq import FaqEntry
 
 NONE = "__none__"
-
-
-@dataclass(frozen=True)
-class FaqMatch:
-    entry: FaqEntry
-    score: float  # the FAQ classifier's decision value for this entry
-    margin: float  # its lead over the runner-up entry
-    similarity: float  # cosine to the entry's closest phrasing
 
 
 def _features(tokenizer: LegalTokenizer) -> list[TfidfVectorizer]:
@@ -73,31 +64,18 @@ class FaqIndex:
                     ("model", LinearSVC(C=c, random_state=seed)),
                 ]
             ).fit([*texts, *(e.answer for e in entries), *negatives], ids)
-        self._similarity: CompiledSimilarity | None = None
-        self._linear: CompiledLinear | None = None
-
-    def compile(self) -> None:
-        """Prepare the fast per-message scorers (after training or loading)."""
-        if self.matrix_ is not None:
-            self._similarity = CompiledSimilarity(self.vectorizers_, self.matrix_)
-            self._linear = CompiledLinear(self.classifier_)
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_similarity"] = state["_linear"] = None
-        return state
 
     def match(self, text: str) -> FaqMatch | None:
-        """The entry the FAQ classifier prefers, with its score, margin and wording similarity."""
+        """The entry the FAQ classifier prefers, through scikit-learn: the reference ``runtime.FaqModel`` is
+        checked against (training and tests; a web process scores with the compiled arrays)."""
         if self.matrix_ is None or not text.strip():
             return None
-        if self._linear is None:
-            self.compile()
-        scores = self._linear.decision_function(text)
-        order = [i for i in np.argsort(-scores) if self._linear.classes_[i] != NONE]
-        first = order[0]
+        scores = self.classifier_.decision_function([text])[0]
+        classes = self.classifier_.classes_
+        first = next(i for i in np.argsort(-scores, kind="stable") if classes[i] != NONE)
         rival = max(float(scores[i]) for i in range(len(scores)) if i != first)
-        entry_id = self._linear.classes_[first]
-        owner = self.by_id[entry_id]
-        similarity = self._similarity.scores(text)[self.owners_ == owner].max()
+        owner = self.by_id[classes[first]]
+        weight = 1 / math.sqrt(len(self.vectorizers_))
+        query = hstack([v.transform([text]) * weight for v in self.vectorizers_]).tocsr()
+        similarity = (self.matrix_ @ query.T).toarray()[:, 0][self.owners_ == owner].max()
         return FaqMatch(self.entries[owner], float(scores[first]), float(scores[first]) - rival, float(similarity))

@@ -87,7 +87,11 @@ class LegalTokenizer:
 
     def words(self, text: str) -> list[str]:
         """Word unigrams and bigrams of the normalised text (the classifier's word features)."""
-        tokens = [t for t in self.jieba.lcut(self.normalize(text)) if t.strip() and not _is_punct(t)]
+        return self.words_of_normalized(self.normalize(text))
+
+    def words_of_normalized(self, normalized: str) -> list[str]:
+        """``words`` for text already normalised (the runtime normalises a message once for every model)."""
+        tokens = [t for t in self.jieba.lcut(normalized) if t.strip() and not _is_punct(t)]
         return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 

@@ -21,6 +21,7 @@ DEMO_AES_KEY = "LegalbotDemoKeyForTheLocalSimulatorOnly0123"
 @click.option("--open", "open_browser", is_flag=True, help="Also open the simulator in a browser.")
 def demo(host: str, port: int, open_browser: bool) -> None:
     """Try everything locally, no WeChat account needed."""
+    from bot import log_redaction
     from bot.app import create_app
     from bot.jobs.worker import start_background_worker
     from bot.migrate import upgrade
@@ -44,6 +45,7 @@ def demo(host: str, port: int, open_browser: bool) -> None:
         import_roster(session, roster)
     click.echo("加载模型（首次启动会自动训练，约需半分钟）…", err=True)
     app = create_app(settings, services)
+    log_redaction.install(settings)  # the request log shows one-time login links
     start_background_worker(services)
     url = f"http://{host}:{port}/simulator/"
     click.echo(f"\n  模拟器已就绪：{url}\n  发件箱日志：{settings.instance_dir / 'outbox.log'}\n  按 Ctrl+C 退出\n")

@@ -7,6 +7,7 @@ import os
 
 import click
 
+from bot import log_redaction
 from bot.cli import cli, load_settings
 
 
@@ -31,7 +32,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
         def load(self):
             from bot.app import create_app
 
-            return create_app(settings)
+            app = create_app(settings)
+            log_redaction.install(settings)  # gunicorn's access log records one-time login links
+            return app
 
     click.echo(f"legalbot 在 http://{host}:{port} 启动，{workers} 个进程", err=True)
     LegalbotServer().run()
@@ -45,4 +48,5 @@ def worker() -> None:
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install(settings)  # login links, access tokens and configured secrets never reach a log
     run_worker(Services.build(settings))

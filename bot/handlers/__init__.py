@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.handlers.adviser import adviser_commands, wecom_members_only
 from bot.handlers.binding import bind_by_text, choose_village, require_binding
 from bot.handlers.events import handle_event
+from bot.handlers.group import answer_in_group
 from bot.handlers.rating import rate_answer
 from bot.handlers.villager import (
     answer_media,
@@ -21,6 +22,7 @@ from bot.messages import Incoming, Reply
 QUESTION_HANDLERS = (ask_for_human, rate_answer, join_open_consultation, answer_media, answer_question, fallback)
 
 HANDLERS = (
+    answer_in_group,  # group chats end here: private-chat handlers never see a group message
     wecom_members_only,
     handle_event,
     adviser_commands,

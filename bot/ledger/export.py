@@ -37,6 +37,9 @@ HEADERS = (
     "答复时间",
     "送达时间",
 )
+# A cell starting with one of these is run as a formula by Excel and WPS (CSV/formula injection, OWASP):
+# villagers' text is shown as text, never evaluated.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHANNELS = {"official": "公众号", "simulator": "模拟器", "wecom": "企业微信", "bridge": "群聊桥接"}
 
 
@@ -89,8 +92,15 @@ def to_csv(rows: list[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADERS)
-    writer.writerows(rows)
+    writer.writerows([_csv_text(value) for value in row] for row in rows)
     return out.getvalue()
+
+
+def _csv_text(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets OWASP's leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def to_xlsx(rows: list[list[object]], title: str) -> bytes:
@@ -107,6 +117,9 @@ def to_xlsx(rows: list[list[object]], title: str) -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # openpyxl would store it as a live formula; keep the villager's text
     widths = {"M": 40, "N": 30, "O": 40}
     for col, width in widths.items():
         sheet.column_dimensions[col].width = width

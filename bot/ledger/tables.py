@@ -128,6 +128,8 @@ class InboundMessage(Base):
     """Every inbound message, stored before anything else happens; the dedupe key makes retries harmless."""
 
     __tablename__ = "inbound_messages"
+    # The per-sender flood check counts a sender's messages of the last minute (bot.ratelimit).
+    __table_args__ = (Index("ix_inbound_sender_received", "sender", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -377,3 +379,44 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class VillageGroup(Base):
+    """A group chat (bridge or WeCom bot) mapped to its village in the roster (column 群ID / group_ids)."""
+
+    __tablename__ = "village_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), unique=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+
+    village: Mapped[Village] = relationship(lazy="joined")
+
+
+class BridgeNonce(Base):
+    """Nonces the bridge has used, so a captured request cannot be replayed within the timestamp window."""
+
+    __tablename__ = "bridge_nonces"
+    __table_args__ = (UniqueConstraint("key", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class SeenSignature(Base):
+    """URL signatures of Official Account callbacks, each with the message it first came with.
+
+    WeChat's ``signature`` covers only timestamp and nonce, so within the timestamp window a captured URL
+    could carry any plaintext body; binding the first message to it refuses that (bot.replay_cache).
+    """
+
+    __tablename__ = "seen_signatures"
+    __table_args__ = (UniqueConstraint("channel", "signature"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(64))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

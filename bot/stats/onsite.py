@@ -54,13 +54,13 @@ def onsite_hours(session: Session, months: list[Period], scope: Scope) -> dict[t
 
 
 def onsite_rows(
-    session: Session, period: Period, scope: Scope, settings: Settings, now: dt.datetime
+    session: Session, period: Period, scope: Scope, settings: Settings, now: dt.datetime, villages: list | None = None
 ) -> list[dict[str, object]]:
     """One row per month × village × adviser: every village's A post (even with 0 hours) plus anyone
     else with on-site records; ``below_minimum`` flags an A post under the county's minimum."""
     months = months_touching(period)
     hours = onsite_hours(session, months, scope)
-    villages = {v.id: v for v in villages_in(session, scope)}
+    villages = {v.id: v for v in (villages if villages is not None else villages_in(session, scope))}
     names = _adviser_names(
         session, {adviser for (_m, adviser, _v) in hours} | {v.adviser_a_id for v in villages.values()}
     )
@@ -70,7 +70,7 @@ def onsite_rows(
         pairs |= {(adviser, village) for (label, adviser, village) in hours if label == month.label}
         for adviser_id, village_id in sorted(pairs, key=lambda p: (villages[p[1]].code, p[0])):
             village = villages[village_id]
-            minimum = settings.onsite_minimum(village.town.county)
+            minimum = settings.onsite_minimum(village.county)
             value = hours.get((month.label, adviser_id, village_id), 0.0)
             is_a_post = village.adviser_a_id == adviser_id
             rows.append(
@@ -82,7 +82,7 @@ def onsite_rows(
                     "post": "A" if is_a_post else ("B" if village.adviser_b_id == adviser_id else ""),
                     "village_code": village.code,
                     "village": village.name,
-                    "town": village.town.name,
+                    "town": village.town_name,
                     "hours": value,
                     "minimum": minimum if is_a_post else None,
                     "below_minimum": is_a_post and value < minimum,

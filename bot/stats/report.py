@@ -59,7 +59,7 @@ def build_stats(
 
     summary = row("all", None)
     ack = timings.get(("ack", "all"), {}).get(None)
-    onsite = onsite_rows(session, period, scope, settings, now)
+    onsite = onsite_rows(session, period, scope, settings, now, villages)
     onsite_by_adviser: dict[int, list[float]] = {}
     for item in onsite:
         entry = onsite_by_adviser.setdefault(item["adviser_id"], [0.0, 0])
@@ -81,9 +81,9 @@ def build_stats(
             {
                 "village_code": v.code,
                 "village": v.name,
-                "town": v.town.name,
-                "county": v.town.county,
-                "adviser_a": v.adviser_a.name,
+                "town": v.town_name,
+                "county": v.county,
+                "adviser_a": v.adviser_a_name,
                 **row("village", v.id),
             }
             for v in villages

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy.orm import Session, aliased
 
-from bot.ledger.tables import Town, Village
+from bot.ledger.tables import Adviser, Town, Village
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,30 @@ def town_scope(session: Session, county: str | None, town_name: str) -> Scope | 
     return Scope(towns[0].county, towns[0].id, towns[0].name)
 
 
-def villages_in(session: Session, scope: Scope) -> list[Village]:
-    """Villages of the scope with their town and advisers (small lookup, ordered by code)."""
-    query = select(Village).join(Town, Town.id == Village.town_id).order_by(Village.code)
+def villages_in(session: Session, scope: Scope) -> list[Row]:
+    """Villages of the scope as plain rows (id, code, name, town_id, town_name, county, adviser_a_id,
+    adviser_a_name, adviser_b_id, adviser_b_name), ordered by code: one Core query, no ORM objects."""
+    a, b = aliased(Adviser), aliased(Adviser)
+    query = (
+        select(
+            Village.id,
+            Village.code,
+            Village.name,
+            Village.town_id,
+            Town.name.label("town_name"),
+            Town.county,
+            Village.adviser_a_id,
+            a.name.label("adviser_a_name"),
+            Village.adviser_b_id,
+            b.name.label("adviser_b_name"),
+        )
+        .join(Town, Town.id == Village.town_id)
+        .join(a, a.id == Village.adviser_a_id)
+        .outerjoin(b, b.id == Village.adviser_b_id)
+        .order_by(Village.code)
+    )
     if scope.county is not None:
         query = query.where(Town.county == scope.county)
     if scope.town_id is not None:
         query = query.where(Town.id == scope.town_id)
-    return list(session.scalars(query).unique())
+    return list(session.execute(query))

@@ -7,9 +7,9 @@ import logging
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import DBAPIError
 
-from bot import pipeline
+from bot import pipeline, replay_cache
 from bot.channels import ChannelError
-from bot.channels.official import SUCCESS, OfficialChannel, Request
+from bot.channels.official import CHANNEL, SUCCESS, OfficialChannel, Request
 from bot.channels.wechat_xml import XmlError
 from bot.web import services
 
@@ -53,6 +53,9 @@ def receive():
         log.error("malformed wechat message after a valid signature: %s", exc)
         return _plain(SUCCESS)
     try:
+        if parsed.claim is not None and not replay_cache.claim(services(), CHANNEL, parsed.claim):
+            log.warning("refused a callback URL signature replayed with a different message")
+            return _plain("signature already used for another message", 403)
         body = pipeline.handle(services(), parsed.incoming, parsed.render)
     except DBAPIError as exc:
         # The message could not even be stored: 503 makes WeChat retry, so nothing is lost.

@@ -52,8 +52,8 @@ def ledger():
             _deny_village(db, user, wanted.village)
         rows, total = browse(db, scope, period, wanted, now, page)
         advisers = sorted(
-            {(v.adviser_a_id, v.adviser_a.name) for v in villages}
-            | {(v.adviser_b_id, v.adviser_b.name) for v in villages if v.adviser_b},
+            {(v.adviser_a_id, v.adviser_a_name) for v in villages}
+            | {(v.adviser_b_id, v.adviser_b_name) for v in villages if v.adviser_b_id},
             key=lambda a: a[1],
         )
         towns = (
