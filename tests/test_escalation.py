@@ -122,3 +122,28 @@ def test_unacknowledged_alert_is_resent_and_escalated_until_acknowledged(wechat,
     assert case.alert_disposal.startswith("已电话联系")
     at(clock, 20, 11)
     assert chase(roster)["alerts_resent"] == 0
+
+
+def test_worker_restart_mid_way_neither_loses_nor_repeats(roster, clock, forwarded, settings):
+    from bot.jobs.outbox import deliver_due
+    from bot.services import Services
+    from tests.test_outbox import RecordingGateway
+
+    at(clock, 20, 15, 31)
+    assert chase(roster)["escalated"] == 1  # the old worker escalated, then died before delivering
+    restarted = Services.build(roster.settings, clock)  # a new process: fresh engine, no memory of the old one
+    restarted._answerer = roster._answerer
+    try:
+        assert chase(restarted) == {"reminded": 0, "escalated": 0, "alerts_resent": 0}
+        gateway = RecordingGateway()
+        restarted_window = clock.now()
+        from bot.ledger import repo
+
+        with restarted.sessions.begin() as session:
+            repo.open_window(session, ADVISER_LI, restarted_window)
+        deliver_due(restarted, gateway)
+        assert sum(1 for to, text in gateway.sent if to == ADVISER_LI and "转办" in text) == 1
+        deliver_due(restarted, gateway)
+        assert sum(1 for to, text in gateway.sent if to == ADVISER_LI and "转办" in text) == 1
+    finally:
+        restarted.dispose()
