@@ -86,8 +86,8 @@ def hold(services, session, msg: OutboxMessage, now: dt.datetime, reason: str) -
     """
     msg.status, msg.last_error, msg.claimed_until = "held", reason, None
     template_id = services.settings.wechat_template_id
-    if not template_id or msg.purpose not in NOTIFY_WHEN_HELD:
-        return
+    if not template_id or msg.purpose not in NOTIFY_WHEN_HELD or ":" in msg.recipient:
+        return  # bridge / WeCom-bot senders ("bridge:…") have no Official Account to notify
     recent = session.scalar(
         select(OutboxMessage.id)
         .where(
