@@ -1,17 +1,26 @@
 """One inbound message, end to end: store it, claim it once, dispatch, record, render the reply.
 
 The inbound row is written in its own transaction before anything else, so nothing is lost; its unique
-dedupe key makes WeChat's retries (and the same retry reaching several gunicorn workers) harmless: they
-get the stored reply bytes and change nothing.
+dedupe key makes WeChat's retries (and the same retry reaching several gunicorn workers or servers)
+harmless: they get the stored reply bytes and change nothing. The processing transaction takes the row
+with a conditional UPDATE, so exactly one attempt processes it, and an attempt that dies (worker killed,
+database gone) leaves it to WeChat's next retry.
+
+Per-message cost (bench/load.py): the row is inserted with one Core statement (``ON CONFLICT DO NOTHING``
+tells a retry apart without an exception), the text is classified before the processing transaction
+opens (on SQLite that transaction holds the database's single write lock), and the reply is stored
+without reading the row back.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot import ratelimit, texts
@@ -19,13 +28,15 @@ from bot.channels.wechat_xml import MAX_REPLY_BYTES
 from bot.context import Context
 from bot.handlers import dispatch
 from bot.ledger import repo
-from bot.ledger.tables import Consultation, InboundMessage
+from bot.ledger.tables import Adviser, Consultation, InboundMessage, OutboxMessage, ServiceWindow
 from bot.messages import Incoming, Reply
 
 log = logging.getLogger(__name__)
 
 Render = Callable[[Reply], bytes]
 RETRY_WAIT_SECONDS = 4.0  # WeChat gives up after 5 s; answer a concurrent retry before that.
+# inbound_messages.status: stored → (taken, inside the processing transaction only) → done | failed.
+STORED, TAKEN, DONE, FAILED = "received", "processing", "done", "failed"
 # Channels we cannot push through (no customer-service API): answers wait for the sender's next message.
 NO_PUSH_CHANNELS = ("bridge", "wecom_bot")
 
@@ -41,76 +52,115 @@ def handle(services, incoming: Incoming, render: Render) -> bytes:
     return process(services, incoming, inbound_id, render)
 
 
+_INSERT_IGNORING_DUPLICATES = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_INBOUND = InboundMessage.__table__  # Core statements on the hot path: a fraction of the ORM's cost
+
+
+@functools.cache
+def _insert_inbound(dialect: str):
+    """The INSERT, built once per process (building a statement costs more than running it)."""
+    table = _INBOUND
+    dialect_insert = _INSERT_IGNORING_DUPLICATES.get(dialect)
+    if dialect_insert is None:  # another database: a duplicate shows as an IntegrityError
+        return insert(table).returning(table.c.id)
+    # A concurrent first attempt holding the same key makes this wait for its commit, then skip.
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+
+
 def store_inbound(services, incoming: Incoming) -> int | None:
     """Insert the inbound row; None when the dedupe key exists already (a retry)."""
+    values = {
+        "channel": incoming.channel,
+        "dedupe_key": incoming.dedupe_key,
+        "sender": incoming.sender,
+        "msg_type": incoming.raw_type or incoming.msg_type,
+        "text": incoming.text or None,
+        "media_id": incoming.media_id,
+        "event": incoming.event,
+        "event_key": incoming.event_key,
+        "sent_at": incoming.sent_at,
+        "received_at": services.clock.now(),
+        "status": STORED,
+        "response_body": None,
+        "error": None,
+    }
     try:
-        with services.sessions.begin() as session:
-            row = InboundMessage(
-                channel=incoming.channel,
-                dedupe_key=incoming.dedupe_key,
-                sender=incoming.sender,
-                msg_type=incoming.raw_type or incoming.msg_type,
-                text=incoming.text or None,
-                media_id=incoming.media_id,
-                event=incoming.event,
-                event_key=incoming.event_key,
-                sent_at=incoming.sent_at,
-                received_at=services.clock.now(),
-                status="processing",
-            )
-            session.add(row)
-            session.flush()
-            return row.id
+        with services.engine.begin() as conn:
+            return conn.execute(_insert_inbound(services.engine.dialect.name), values).scalar()
     except IntegrityError:
         return None
 
 
 def replay(services, incoming: Incoming, render: Render) -> bytes:
-    """A retry: wait for the first attempt's stored reply; retake a message whose first attempt failed."""
+    """A retry: the stored reply; or, when no attempt has finished the message, process it now.
+
+    An attempt that died mid-way (its worker killed, the database gone) rolled back to "received", so the
+    retry takes the message over: nothing is lost. While an attempt is still inside its transaction, taking
+    the message waits for it (its row lock on PostgreSQL, the write lock on SQLite) and then finds it done.
+    """
     deadline = time.monotonic() + RETRY_WAIT_SECONDS
     while True:
-        with services.sessions() as session:
-            row = session.query(InboundMessage).filter_by(dedupe_key=incoming.dedupe_key).one()
-            status, body, row_id = row.status, row.response_body, row.id
-        if status in ("done", ratelimit.LIMITED) and body is not None:
+        with services.engine.connect() as conn:
+            columns = (InboundMessage.status, InboundMessage.response_body, InboundMessage.id)
+            status, body, row_id = conn.execute(
+                select(*columns).where(InboundMessage.dedupe_key == incoming.dedupe_key)
+            ).one()
+        if status in (DONE, ratelimit.LIMITED) and body is not None:
             return body
-        if status == "failed" and _reclaim(services, row_id):
-            log.info("retrying inbound %s after an earlier failure", row_id)
+        if status in (STORED, FAILED):
+            if status == FAILED:
+                log.info("retrying inbound %s after an earlier failure", row_id)
             return process(services, incoming, row_id, render)
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline:  # "processing" committed by an older version: wait, then give up
             return body if body is not None else b"success"
         time.sleep(0.05)
 
 
-def _reclaim(services, row_id: int) -> bool:
-    with services.sessions.begin() as session:
-        result = session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == row_id, InboundMessage.status == "failed")
-            .values(status="processing")
-        )
-        return result.rowcount == 1
+def _take(session, inbound_id: int) -> bool:
+    """Mark the message taken inside the processing transaction: exactly one attempt gets it.
+
+    Never committed as "processing": on success it becomes "done" in the same transaction; on a crash the
+    transaction rolls back and the message is "received" again, for WeChat's retry to take over.
+    """
+    taken = _INBOUND.update().where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_((STORED, FAILED)))
+    return session.connection().execute(taken.values(status=TAKEN)).rowcount == 1
 
 
 def process(services, incoming: Incoming, inbound_id: int, render: Render) -> bytes:
     """Dispatch in one transaction; on any error roll back, keep the message, answer a fixed apology."""
     try:
+        decisions = classify_first(services, incoming)
+        body = None
         with services.sessions.begin() as session:
-            now = services.clock.now()
-            ctx = build_context(services, session, incoming, inbound_id, now)
-            reply = dispatch(incoming, ctx)
-            reply = with_held_messages(ctx, reply)
-            body = render(reply)
-            row = session.get(InboundMessage, inbound_id)
-            row.status, row.response_body, row.error = "done", body, None
-        return body
+            if _take(session, inbound_id):
+                now = services.clock.now()
+                ctx = build_context(services, session, incoming, inbound_id, now)
+                ctx._decisions.update(decisions)
+                reply = dispatch(incoming, ctx)
+                reply = with_held_messages(ctx, reply)
+                body = render(reply)
+                done = _INBOUND.update().where(_INBOUND.c.id == inbound_id)
+                session.connection().execute(done.values(status=DONE, response_body=body, error=None))
+        return body if body is not None else replay(services, incoming, render)  # another attempt finished it
     except Exception as exc:
         log.exception("inbound %s (%s) failed; kept for retry", inbound_id, incoming.dedupe_key)
         body = render(Reply(texts.SORRY))
-        with services.sessions.begin() as session:
-            row = session.get(InboundMessage, inbound_id)
-            row.status, row.response_body, row.error = "failed", body, f"{type(exc).__name__}: {exc}"[:2000]
-        return body
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        with services.engine.begin() as conn:
+            unfinished = _INBOUND.update().where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_((STORED, FAILED)))
+            failed = conn.execute(unfinished.values(status=FAILED, response_body=body, error=error))
+        return body if failed.rowcount == 1 else replay(services, incoming, render)
+
+
+def classify_first(services, incoming: Incoming) -> dict:
+    """The answerer's decision on a villager's text, made before the transaction opens (pure CPU work).
+
+    Every villager text is classified (the sensitive-matter check comes first), so this is never wasted on
+    them; WeCom members are advisers, whose commands are not classified.
+    """
+    if incoming.is_event or incoming.channel == "wecom" or not incoming.text.strip():
+        return {}
+    return {incoming.text: services.answerer.decide(incoming.text)}
 
 
 def build_context(services, session, incoming: Incoming, inbound_id: int, now) -> Context:
@@ -119,12 +169,33 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now) -
         # WeCom members are identified by their userid; only advisers use the WeCom app.
         ctx.adviser = repo.adviser_by_wecom(session, incoming.sender)
         return ctx
-    ctx.adviser = repo.adviser_by_openid(session, incoming.sender)
+    # Most senders are villagers: look for an adviser with one cheap statement before loading any object.
+    adviser_id = session.connection().execute(select(Adviser.id).where(Adviser.openid == incoming.sender)).scalar()
+    ctx.adviser = session.get(Adviser, adviser_id) if adviser_id is not None else None
     if ctx.adviser is None:
         ctx.villager = repo.get_or_create_villager(session, incoming.sender, services.pseudonym(incoming.sender), now)
     if not incoming.is_event and incoming.channel not in NO_PUSH_CHANNELS:
-        repo.open_window(session, incoming.sender, now)
+        open_window(session, incoming.sender, now)
     return ctx
+
+
+@functools.cache
+def _upsert_window(dialect: str):
+    table = ServiceWindow.__table__
+    dialect_insert = _INSERT_IGNORING_DUPLICATES.get(dialect)
+    if dialect_insert is None:
+        return None
+    stmt = dialect_insert(table).values(openid=bindparam("openid"), opened_at=bindparam("now"), sent=0)
+    return stmt.on_conflict_do_update(index_elements=["openid"], set_={"opened_at": stmt.excluded.opened_at, "sent": 0})
+
+
+def open_window(session, openid: str, now) -> None:
+    """``repo.open_window`` in one statement (an upsert) on every message: the window row is never read here."""
+    stmt = _upsert_window(session.get_bind().dialect.name)
+    if stmt is None:
+        repo.open_window(session, openid, now)
+    else:
+        session.connection().execute(stmt, {"openid": openid, "now": now})
 
 
 def with_held_messages(ctx: Context, reply: Reply) -> Reply:
@@ -134,6 +205,11 @@ def with_held_messages(ctx: Context, reply: Reply) -> Reply:
     """
     if ctx.incoming.is_event or ctx.incoming.chat_type == "group":
         return reply  # never post someone's answer into a group chat
+    # Held messages are rare: ask with one plain statement first (no ORM loading, no flush of the pending
+    # ledger rows, which the commit flushes anyway). Nothing in this transaction holds a message.
+    is_held = (OutboxMessage.recipient == ctx.incoming.sender, OutboxMessage.status == "held")
+    if ctx.session.connection().execute(select(OutboxMessage.id).where(*is_held).limit(1)).first() is None:
+        return reply
     held = repo.take_held(ctx.session, ctx.incoming.sender, ctx.now)
     if not held:
         return reply

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 
 import pytest
 from openpyxl import load_workbook
@@ -314,6 +315,19 @@ def test_dashboard_shows_the_numbers_and_the_lists_that_need_action(client, rost
     assert data["trend"]["weeks"][-1] == "2026-W47" and len(data["trend"]["weeks"]) == 12
     week47 = {s["category"]: s["counts"][-1] for s in data["trend"]["series"]}
     assert week47 == {c["category"]: c["total"] for c in stats["by_category"] if c["total"]}
+    drawn = {
+        (week, s["category"]): n
+        for s in data["trend"]["series"]
+        for week, n in zip(data["trend"]["weeks"], s["counts"], strict=True)
+        if n
+    }
+    counted = Counter(
+        (f"2026-W{r['created_at'].astimezone(SH).isocalendar()[1]:02d}", r["category"])
+        for r in ledger.records
+        if ledger.town_county[ledger.village_town[r["village_id"]]] == "示范县"
+        and r["created_at"].astimezone(SH).isocalendar()[1] <= 47
+    )
+    assert drawn == dict(counted)  # every week of the trend, the Monday 00:00 edges included
     assert "https://" not in page.split("<body>")[1]  # nothing from a CDN
     resp = client.get("/bureau/?week=2026-W47")
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]

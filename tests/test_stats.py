@@ -13,7 +13,7 @@ import pytest
 from bot.config import ConfigError, Settings
 from bot.stats.periods import PeriodError, custom, parse_month, parse_quarter, parse_week, resolve_period
 from bot.stats.report import build_stats
-from bot.stats.scope import Scope
+from bot.stats.scope import Scope, filter_scope
 from tests.stats_ledger import NOW, SH, generate
 
 OPEN = ("waiting_adviser", "alert")
@@ -38,7 +38,7 @@ def within(period, r: dict) -> bool:
 
 def stats_for(services, period, scope: Scope | None = None, now=NOW):
     with services.sessions() as session:
-        return build_stats(session, period, scope or Scope(), services.settings, now)
+        return build_stats(session, period, scope or Scope(), services.settings, now, histogram=True)
 
 
 def minutes(records: list[dict]) -> list[float]:
@@ -186,7 +186,14 @@ def test_onsite_hours_per_adviser_village_month_against_the_county_minimum(roste
         county = ledger.town_county[ledger.village_town[vid]]
         minimum = 3.0 if county == "另一县" else 8.0
         assert r["minimum"] == (minimum if is_a else None)
-        assert r["below_minimum"] == (is_a and r["hours"] < minimum)
+        assert r["below_minimum"] == (is_a and r["hours"] < minimum)  # November is over by NOW
+        assert not r["short_so_far"]
+    with roster.sessions() as session:  # in December, December is not judged yet
+        december = build_stats(session, parse_month("2026-12"), Scope(), settings, NOW)["onsite"]["rows"]
+    assert not any(r["below_minimum"] for r in december)
+    a_posts = [r for r in december if r["post"] == "A"]
+    assert all(r["short_so_far"] == (r["hours"] < r["minimum"]) for r in a_posts)
+    assert any(r["short_so_far"] for r in a_posts)
     # every village's A post is listed, even without a single record
     assert {code_to_id[r["village_code"]] for r in rows if r["post"] == "A"} == set(ledger.a_post)
 
@@ -242,3 +249,18 @@ def test_onsite_minimum_settings_are_validated():
         Settings.from_env({**env, "LEGALBOT_ONSITE_MIN_HOURS_BY_COUNTY": "示范县=10"})
     with pytest.raises(ConfigError, match="LEGALBOT_ONSITE_MIN_HOURS_BY_COUNTY"):
         Settings.from_env({**env, "LEGALBOT_ONSITE_MIN_HOURS_BY_COUNTY": "示范县:-1"})
+
+
+def test_a_single_county_database_is_counted_without_a_village_filter(roster):
+    with roster.sessions() as session:
+        assert filter_scope(session, Scope("示范县")) == Scope()  # the sample roster has one county
+        assert filter_scope(session, Scope("示范县", 1, "城关镇")).town_id == 1
+    ledger = generate(roster)  # adds 另一县
+    with roster.sessions() as session:
+        assert filter_scope(session, Scope("示范县")) == Scope("示范县")
+    period = parse_week("2026-W47")
+    assert stats_for(roster, period, Scope("示范县"))["total"] == sum(
+        1
+        for r in ledger.records
+        if within(period, r) and ledger.town_county[ledger.village_town[r["village_id"]]] == "示范县"
+    )

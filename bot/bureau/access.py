@@ -52,4 +52,5 @@ def may_see_village(user: User, village: Village | None) -> bool:
 
 
 def may_see_consultation(user: User, consultation: Consultation) -> bool:
+    """True when the consultation's village is in the user's scope."""
     return may_see_village(user, consultation.village)

@@ -11,6 +11,7 @@ from bot.ledger.tables import AuditLog, User
 
 
 def actor_of(user: User) -> str:
+    """How a staff user is named in the audit log."""
     return f"user:{user.username}"
 
 

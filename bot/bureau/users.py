@@ -26,6 +26,7 @@ class UserError(ValueError):
 
 
 def user_by_username(session: Session, username: str) -> User | None:
+    """The user with this name (surrounding spaces ignored), or None."""
     return session.scalar(select(User).where(User.username == username.strip()))
 
 
@@ -144,4 +145,5 @@ def revoke_tokens(session: Session, user: User) -> int:
 
 
 def list_users(session: Session) -> list[User]:
+    """Every user, by county, role and name (``legalbot users list``)."""
     return list(session.scalars(select(User).order_by(User.county, User.role, User.username)))

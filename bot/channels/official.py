@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -36,6 +37,12 @@ EVENTS = {
     "VIEW": "view",
     "LOCATION": "location",
 }
+# Widths of the inbound_messages columns these fields go to. WeChat's own values are far shorter (an openid
+# has 28 characters, a MsgId at most 20 digits); a longer one is malformed input, and PostgreSQL would
+# refuse to store it, which the webhook could only answer with a 503 that WeChat keeps retrying.
+FIELD_LIMITS = {"FromUserName": 64, "MsgType": 32, "Event": 64, "EventKey": 200, "MediaId": 200}
+DEDUPE_KEY_MAX = 200
+_MSG_ID = re.compile(r"[0-9]{1,32}")
 
 
 @dataclass
@@ -148,6 +155,9 @@ class OfficialChannel:
 
 def to_incoming(fields: dict[str, object], channel: str) -> Incoming:
     """Map WeChat's XML fields to the platform-neutral message; unknown types are kept, not dropped."""
+    for name, limit in FIELD_LIMITS.items():
+        if len(text_field(fields, name)) > limit:
+            raise XmlError(f"<{name}> is longer than {limit} characters")
     sender = text_field(fields, "FromUserName", required=True)
     msg_type = text_field(fields, "MsgType", required=True).strip().lower()
     if not sender or not msg_type:
@@ -165,9 +175,11 @@ def to_incoming(fields: dict[str, object], channel: str) -> Incoming:
             event, event_key = "subscribe_scan", event_key[len("qrscene_") :]
         # Events carry no MsgId: dedupe on sender + time + event + key (wechat.md §1.3).
         key = f"{channel}:evt:{sender}:{create_time}:{raw_event}:{event_key}"
+        if len(key) > DEDUPE_KEY_MAX:
+            key = f"{channel}:evt:#{hashlib.sha256(key.encode()).hexdigest()}"
         return Incoming(channel, sender, "event", key, event=event, event_key=event_key or None, sent_at=sent_at)
     msg_id = text_field(fields, "MsgId")
-    if not msg_id.isdigit():
+    if not _MSG_ID.fullmatch(msg_id):
         raise XmlError("MsgId missing or not a number")
     key = f"{channel}:msg:{msg_id}"
     if msg_type == "text":

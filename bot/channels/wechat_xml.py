@@ -16,8 +16,9 @@ import xmltodict
 MAX_REPLY_BYTES = 2000  # passive replies are cut by WeChat at 2048 bytes; keep a margin.
 _ENCODING_DECL = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
 # Characters XML 1.0 forbids even inside CDATA. WeChat has delivered user text containing them (WeRoBot
-# PR #809: a backspace in Content), and PostgreSQL cannot store NUL; dropping them keeps the message.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# PR #809: a backspace in Content); dropping them keeps the message. NUL stays an error: it only turns up
+# in UTF-16/32 bodies (every ASCII character followed by NUL), which are refused, not reinterpreted.
+_XML_ILLEGAL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class XmlError(ValueError):
@@ -35,6 +36,8 @@ def parse_xml(body: bytes) -> dict[str, object]:
         text = _XML_ILLEGAL.sub("", body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise XmlError("body is not UTF-8") from exc
+    if "\x00" in text:  # expat would silently read "<\0x\0m\0l\0>" as UTF-16
+        raise XmlError("body contains NUL: UTF-16 or UTF-32, not UTF-8")
     # Checked after the control characters are gone, so "<!DOC\bTYPE" cannot slip through.
     upper = text.upper()
     if "<!DOCTYPE" in upper or "<!ENTITY" in upper:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot import texts
 from bot.categories import CATEGORIES, SMALLTALK
-from bot.classifier.compiled import CompiledClassifier
-from bot.classifier.faq_index import FaqIndex
 from bot.classifier.legal_aid import LegalAidDetector
+from bot.classifier.runtime import Analysis, Runtime
 from bot.classifier.sensitive import SensitiveDetector
 from bot.knowledge.faq import FaqEntry
 
@@ -74,28 +74,41 @@ def render_faq_answer(entry: FaqEntry) -> str:
 
 
 class Answerer:
-    """Holds the fitted classifier, the FAQ index and the sensitive lexicon; loaded once per process."""
+    """Holds the compiled classifier and FAQ model and the sensitive lexicon; loaded once per process."""
 
     def __init__(
         self,
-        pipeline,
-        faq_index: FaqIndex,
+        runtime: Runtime,
         sensitive: SensitiveDetector,
         thresholds: Thresholds,
         legal_aid: LegalAidDetector | None = None,
+        load_pipeline: Callable[[], object] | None = None,
     ):
-        self.pipeline = pipeline
+        self.runtime = runtime
         self.legal_aid = legal_aid or LegalAidDetector([])
-        self.faq_index = faq_index
+        self.fast = runtime.category  # predict_proba(text), from arrays
+        self.faq_index = runtime.faq  # match(text), entries, by_id
         self.sensitive = sensitive
         self.thresholds = thresholds
-        self.labels_ = list(pipeline.classes_)
-        self.fast = CompiledClassifier(pipeline)
-        faq_index.compile()
+        self.labels_ = list(runtime.category.classes_)
+        self._load_pipeline = load_pipeline
+        self._pipeline = None
+
+    @property
+    def pipeline(self):
+        """The fitted scikit-learn pipeline, loaded on first use (evaluation and tests; never per message)."""
+        if self._pipeline is None:
+            if self._load_pipeline is None:
+                raise RuntimeError("this answerer was built without its scikit-learn pipeline")
+            self._pipeline = self._load_pipeline()
+        return self._pipeline
 
     def classify(self, text: str) -> tuple[str, float, str, float]:
         """(best legal category, its probability, overall best label, its probability)."""
-        probs = self.fast.predict_proba(text)
+        return self._classify(self.runtime.analyzer.analyze(text))
+
+    def _classify(self, analysis: Analysis) -> tuple[str, float, str, float]:
+        probs = self.fast.proba(analysis)
         order = np.argsort(-probs)
         top_label, top_prob = self.labels_[order[0]], float(probs[order[0]])
         legal = [i for i in order if self.labels_[i] in CATEGORIES]
@@ -114,14 +127,17 @@ class Answerer:
         """Alert first (recall), then smalltalk, then FAQ only when both signals agree; otherwise forward."""
         text = text.strip()
         hit = self.sensitive.detect(text)
-        category, confidence, top_label, top_prob = self.classify(text) if text else ("other", 0.0, SMALLTALK, 1.0)
+        analysis = self.runtime.analyzer.analyze(text) if text else None  # once, for every model
+        category, confidence, top_label, top_prob = (
+            self._classify(analysis) if analysis else ("other", 0.0, SMALLTALK, 1.0)
+        )
         if hit is not None:
             return Decision(category, confidence, "alert", answer=hit.reply, alert_kind=hit.kind, alert_label=hit.label)
         t = self.thresholds
         if top_label == SMALLTALK and top_prob >= t.smalltalk_probability:
             reply = texts.THANKS if any(w in text for w in ("谢", "感谢", "辛苦")) else texts.SMALLTALK
             return Decision(None, top_prob, "smalltalk", answer=reply)
-        match = self.faq_index.match(text)
+        match = self.faq_index.best(analysis) if analysis else None
         if match is not None and self.confident(text, category, confidence, match):
             entry = match.entry
             return Decision(

@@ -12,7 +12,21 @@ import numpy as np
 from sklearn.preprocessing import LabelEncoder
 
 from bot.classifier.faq_index import NONE, FaqIndex
-from bot.classifier.runtime import CHARS, WORDS, Block, CategoryModel, FaqModel, Runtime, SparseRows, TextAnalyzer
+from bot.classifier.runtime import (
+    CHARS,
+    PACKED_MAX_N,
+    WORDS,
+    Block,
+    CalibratedLinear,
+    CategoryModel,
+    ComplementNaiveBayes,
+    DenseRows,
+    FaqModel,
+    Runtime,
+    SparseRows,
+    TextAnalyzer,
+    char_key,
+)
 from bot.classifier.tokenizer import LegalTokenizer
 
 
@@ -40,7 +54,12 @@ class _Vocabularies:
         terms: dict[str, set[str]] = {CHARS: set(), WORDS: set()}
         for vectorizer, (kind, _, _) in zip(vectorizers, self.kinds, strict=True):
             terms[kind].update(vectorizer.vocabulary_)
-        self.ids = {kind: {t: i for i, t in enumerate(sorted(found))} for kind, found in terms.items()}
+        # Character n-grams are numbered in the order of their packed keys (the runtime's sorted array).
+        self.terms = {
+            WORDS: sorted(terms[WORDS]),
+            CHARS: sorted(terms[CHARS], key=char_key if self.max_n <= PACKED_MAX_N else None),
+        }
+        self.ids = {kind: {t: i for i, t in enumerate(found)} for kind, found in self.terms.items()}
 
     def blocks(self, vectorizers: list) -> tuple[list[Block], int]:
         """One Block per vectorizer of a FeatureUnion (in order), and the union's width."""
@@ -62,10 +81,23 @@ def _union(pipeline) -> list:
 
 
 def compile_category(pipeline, vocabularies: _Vocabularies) -> CategoryModel:
-    """FeatureUnion(TF-IDF…) → CalibratedClassifierCV(linear, sigmoid): every fold's scores side by side."""
+    """The category pipeline: a calibrated linear SVM, or the mean of one and a ComplementNB."""
     blocks, width = vocabularies.blocks(_union(pipeline))
-    calibrated = pipeline.named_steps["model"]
-    classes = np.asarray(calibrated.classes_)
+    model = pipeline.named_steps["model"]
+    classes = np.asarray(model.classes_)
+    if hasattr(model, "calibrated_classifiers_"):
+        members = [_calibrated(model, classes, width)]
+    elif hasattr(model, "svm_") and hasattr(model, "nb_"):  # bot.classifier.model.SvmNbEnsemble: their mean
+        members = [_calibrated(model.svm_, classes, width), _complement_nb(model.nb_, classes)]
+    else:
+        raise ValueError(f"cannot compile a {type(model).__name__}: teach bot/classifier/compiled.py its scores")
+    return CategoryModel(classes, blocks, members)
+
+
+def _calibrated(calibrated, classes: np.ndarray, width: int) -> CalibratedLinear:
+    """CalibratedClassifierCV(linear, sigmoid): every fold's decision functions side by side."""
+    if list(calibrated.classes_) != list(classes):
+        raise ValueError("the calibrated model's classes differ from the pipeline's")
     n_classes, folds = len(classes), calibrated.calibrated_classifiers_
     weights = np.zeros((width, len(folds) * n_classes), dtype=np.float32)
     intercept, slope, shift = (np.zeros(len(folds) * n_classes) for _ in range(3))
@@ -82,7 +114,19 @@ def compile_category(pipeline, vocabularies: _Vocabularies) -> CategoryModel:
         intercept[columns] = np.atleast_1d(fold.estimator.intercept_)
         for col, calibrator in zip(columns, fold.calibrators, strict=True):
             slope[col], shift[col], present[col] = calibrator.a_, calibrator.b_, True
-    return CategoryModel(classes, blocks, SparseRows.from_dense(weights), intercept, slope, shift, present, len(folds))
+    return CalibratedLinear(SparseRows.from_dense(weights), intercept, slope, shift, present, len(folds), n_classes)
+
+
+def _complement_nb(nb, classes: np.ndarray) -> ComplementNaiveBayes:
+    """ComplementNB: its joint log-likelihood is the features times ``feature_log_prob_``.
+
+    Stored as float32 (half the memory); probabilities move by less than 1e-6, which the equivalence
+    test with the scikit-learn pipeline allows.
+    """
+    if type(nb).__name__ != "ComplementNB" or list(nb.classes_) != list(classes):
+        raise ValueError("only a ComplementNB over the pipeline's classes can be compiled")
+    prior = np.asarray(nb.class_log_prior_, dtype=np.float64) if len(classes) == 1 else np.zeros(len(classes))
+    return ComplementNaiveBayes(DenseRows(np.ascontiguousarray(nb.feature_log_prob_.T, dtype=np.float32)), prior)
 
 
 def compile_faq(index: FaqIndex, vocabularies: _Vocabularies) -> FaqModel:
@@ -115,5 +159,7 @@ def compile_runtime(pipeline, faq_index: FaqIndex) -> Runtime:
     if faq_index.classifier_ is not None:
         vectorizers += _union(faq_index.classifier_) + list(faq_index.vectorizers_)
     vocabularies = _Vocabularies(vectorizers)
-    analyzer = TextAnalyzer(vocabularies.tokenizer, vocabularies.max_n, vocabularies.ids)
+    analyzer = TextAnalyzer(
+        vocabularies.tokenizer, vocabularies.max_n, vocabularies.ids[WORDS], vocabularies.terms[CHARS]
+    )
     return Runtime(analyzer, compile_category(pipeline, vocabularies), compile_faq(faq_index, vocabularies))

@@ -1,4 +1,7 @@
-"""The category classifier: jieba word n-grams + character n-grams, a calibrated linear SVM."""
+"""The category classifier: jieba word n-grams + character n-grams, a sigmoid-calibrated linear SVM.
+
+(Averaging with Complement Naive Bayes gained 0.7 points on the external benchmark but flattened the
+probabilities of very short messages, so greetings were no longer recognised as smalltalk; not used.)"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from bot.classifier.tokenizer import LegalTokenizer
 
 
 def build_pipeline(tokenizer: LegalTokenizer, seed: int = 0, c: float = 0.5) -> Pipeline:
-    """A fresh, unfitted pipeline; calibration gives probabilities that thresholds can rely on."""
+    """A fresh, unfitted pipeline; calibrated probabilities that thresholds can rely on."""
     features = FeatureUnion(
         [
             ("words", TfidfVectorizer(analyzer=tokenizer.words, sublinear_tf=True, min_df=1)),
@@ -28,5 +31,4 @@ def build_pipeline(tokenizer: LegalTokenizer, seed: int = 0, c: float = 0.5) -> 
         ]
     )
     svm = LinearSVC(C=c, class_weight="balanced", random_state=seed)
-    model = CalibratedClassifierCV(svm, method="sigmoid", cv=5)
-    return Pipeline([("features", features), ("model", model)])
+    return Pipeline([("features", features), ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=5))])

@@ -32,13 +32,40 @@ class Analysis:
     counts: dict[str, np.ndarray]
 
 
-class TextAnalyzer:
-    """Normalise once, then character n-grams and jieba words (the vectorizers' own analyzers, reimplemented)."""
+PACKED_MAX_N = 3  # three code points (21 bits each, +1 so that no n-gram packs like a shorter one) fit an int64
 
-    def __init__(self, tokenizer: LegalTokenizer, max_n: int, vocabularies: dict[str, dict[str, int]]):
+
+def char_key(term: str) -> int:
+    """A character n-gram (n ≤ 3) packed into one integer: the key of the sorted character vocabulary."""
+    key = 0
+    for ch in term:
+        key = (key << 21) | (ord(ch) + 1)
+    return key
+
+
+def _counted(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    unique, counts = np.unique(ids, return_counts=True)
+    return unique, counts.astype(np.float64)
+
+
+class TextAnalyzer:
+    """Normalise once, then character n-grams and jieba words (the vectorizers' own analyzers, reimplemented).
+
+    Character n-grams never become strings: the text's code points are packed into integer keys and
+    looked up in a sorted array (a fraction of the memory of a dict of short strings, and vectorised).
+    """
+
+    def __init__(self, tokenizer: LegalTokenizer, max_n: int, words: dict[str, int], chars: list[str]):
         self.tokenizer = tokenizer
         self.max_n = max_n
-        self.vocabularies = vocabularies
+        self.words = words
+        self.char_keys = self.char_vocab = None
+        if max_n <= PACKED_MAX_N:
+            self.char_keys = np.array([char_key(t) for t in chars], dtype=np.int64)
+            if np.any(np.diff(self.char_keys) <= 0):
+                raise ValueError("the character vocabulary must be given in the order of its packed keys")
+        else:  # longer n-grams do not pack into 64 bits: a dict of strings
+            self.char_vocab = {t: i for i, t in enumerate(chars)}
 
     def char_ngrams(self, normalized: str) -> list[str]:
         """Exactly ``TfidfVectorizer(analyzer="char", ngram_range=(1, max_n))`` after the preprocessor."""
@@ -48,20 +75,44 @@ class TextAnalyzer:
             grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
         return grams
 
+    def char_ngram_keys(self, normalized: str) -> np.ndarray:
+        """``char_key`` of every n-gram of ``char_ngrams``, computed on the code points at once."""
+        text = _WHITE_SPACES.sub(" ", normalized)
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64) + 1
+        parts = [points]
+        for n in range(2, min(self.max_n, len(points)) + 1):
+            width = len(points) - n + 1
+            key = points[:width].copy()
+            for k in range(1, n):
+                key = (key << 21) | points[k : k + width]
+            parts.append(key)
+        return np.concatenate(parts)
+
+    def _chars(self, normalized: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.char_keys is None:
+            return self._lookup(self.char_vocab, self.char_ngrams(normalized))
+        keys = self.char_ngram_keys(normalized)
+        if not keys.size or not self.char_keys.size:
+            return _NO_FEATURES[0], np.zeros(0)
+        found = np.searchsorted(self.char_keys, keys)
+        found[found == self.char_keys.size] = 0
+        return _counted(found[self.char_keys[found] == keys])
+
+    @staticmethod
+    def _lookup(vocab: dict[str, int], terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        known: dict[int, int] = {}
+        for term in terms:
+            j = vocab.get(term)
+            if j is not None:
+                known[j] = known.get(j, 0) + 1
+        ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
+        return ids, np.fromiter(known.values(), dtype=np.float64, count=len(known))
+
     def analyze(self, text: str) -> Analysis:
         normalized = self.tokenizer.normalize(text)
-        terms = {CHARS: self.char_ngrams(normalized), WORDS: self.tokenizer.words_of_normalized(normalized)}
-        ids, counts = {}, {}
-        for kind, found in terms.items():
-            vocab = self.vocabularies[kind]
-            known: dict[int, int] = {}
-            for term in found:
-                j = vocab.get(term)
-                if j is not None:
-                    known[j] = known.get(j, 0) + 1
-            ids[kind] = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
-            counts[kind] = np.fromiter(known.values(), dtype=np.float64, count=len(known))
-        return Analysis(ids, counts)
+        chars = self._chars(normalized)
+        words = self._lookup(self.words, self.tokenizer.words_of_normalized(normalized))
+        return Analysis({CHARS: chars[0], WORDS: words[0]}, {CHARS: chars[1], WORDS: words[1]})
 
 
 @dataclass
@@ -108,7 +159,8 @@ class SparseRows:
         rows, cols = np.nonzero(matrix)
         indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=matrix.shape[0]), out=indptr[1:])
-        return cls(indptr, cols.astype(_index_type(matrix.shape[1])), matrix[rows, cols].astype(np.float32), matrix.shape[1])
+        targets = cols.astype(_index_type(matrix.shape[1]))
+        return cls(indptr, targets, matrix[rows, cols].astype(np.float32), matrix.shape[1])
 
     @property
     def nbytes(self) -> int:
@@ -131,18 +183,28 @@ def _index_type(size: int) -> type:
     return np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.int32
 
 
-class CategoryModel:
-    """``predict_proba`` of TF-IDF → CalibratedClassifierCV(linear SVM, sigmoid), from arrays."""
+class DenseRows:
+    """A feature × target weight matrix with no zeros worth dropping (Naive Bayes log-probabilities)."""
 
-    def __init__(self, classes, blocks, weights: SparseRows, intercept, slope, shift, present, n_folds: int):
-        self.classes_ = np.asarray(classes)
-        self.blocks, self.weights = blocks, weights
-        self.intercept, self.slope, self.shift, self.present = intercept, slope, shift, present
-        self.n_folds, self.n_classes = n_folds, len(self.classes_)
-        self._analyzer: TextAnalyzer | None = None
+    def __init__(self, matrix: np.ndarray):
+        self.matrix, self.size = matrix, matrix.shape[1]
 
-    def proba(self, analysis: Analysis) -> np.ndarray:
-        idx, values = features(self.blocks, analysis)
+    @property
+    def nbytes(self) -> int:
+        return self.matrix.nbytes
+
+    def dot(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return values @ self.matrix[idx]
+
+
+class CalibratedLinear:
+    """CalibratedClassifierCV(linear, sigmoid): every fold's decision values side by side, then averaged."""
+
+    def __init__(self, weights: SparseRows, intercept, slope, shift, present, n_folds: int, n_classes: int):
+        self.weights, self.intercept, self.slope, self.shift = weights, intercept, slope, shift
+        self.present, self.n_folds, self.n_classes = present, n_folds, n_classes
+
+    def proba(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
         scores = self.intercept.copy()
         if idx.size:
             scores += self.weights.dot(idx, values)
@@ -153,6 +215,38 @@ class CategoryModel:
         proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / self.n_classes), where=total != 0)
         proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba.mean(axis=0)
+
+
+class ComplementNaiveBayes:
+    """ComplementNB's probabilities: softmax of the feature log-probabilities summed over the features."""
+
+    def __init__(self, weights: DenseRows, prior: np.ndarray):
+        self.weights, self.prior = weights, prior
+
+    def proba(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        joint = self.prior.copy()
+        if idx.size:
+            joint += self.weights.dot(idx, values)
+        joint = np.exp(joint - joint.max())
+        return joint / joint.sum()
+
+
+class CategoryModel:
+    """The category classifier's ``predict_proba``: the mean of its members' probabilities, from arrays."""
+
+    def __init__(self, classes, blocks: list[Block], members: list):
+        self.classes_ = np.asarray(classes)
+        self.blocks, self.members = blocks, members
+        self._analyzer: TextAnalyzer | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(m.weights.nbytes for m in self.members)
+
+    def proba(self, analysis: Analysis) -> np.ndarray:
+        idx, values = features(self.blocks, analysis)
+        probas = [m.proba(idx, values) for m in self.members]
+        return probas[0] if len(probas) == 1 else sum(probas) / len(probas)
 
     def predict_proba(self, text: str) -> np.ndarray:
         """The probabilities for one text (tests and benchmarks; the answerer shares one analysis)."""
@@ -231,6 +325,5 @@ class Runtime:
 
     @property
     def nbytes(self) -> int:
-        arrays = [self.category.weights.nbytes, self.faq.weights.nbytes if self.faq.weights else 0]
-        arrays.append(self.faq.sim_rows.nbytes if self.faq.sim_rows else 0)
-        return sum(arrays)
+        parts = (self.faq.weights, self.faq.sim_rows)
+        return self.category.nbytes + sum(p.nbytes for p in parts if p is not None)

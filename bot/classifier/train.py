@@ -7,19 +7,16 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import pickle
 import platform
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import joblib
-import sklearn
 import yaml
 
 from bot.classifier.answerer import Answerer, Thresholds
-from bot.classifier.faq_index import FaqIndex
 from bot.classifier.legal_aid import LegalAidDetector
-from bot.classifier.model import build_pipeline
 from bot.classifier.sensitive import SensitiveDetector
 from bot.classifier.tokenizer import LegalTokenizer, load_typos
 from bot.knowledge.examples import load_examples, load_jsonl
@@ -27,9 +24,10 @@ from bot.knowledge.faq import load_faq
 
 log = logging.getLogger(__name__)
 
-ARTIFACT = "classifier.joblib"
+ARTIFACT = "classifier.joblib"  # the fitted scikit-learn objects: evaluation, retraining, reference
+RUNTIME = "runtime.pkl"  # the compiled arrays a serving process loads (bot.classifier.runtime)
 SIDECAR = "classifier.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: compiled runtime artifact beside the joblib; 3: packed character keys, float32 NB
 
 
 class ModelError(RuntimeError):
@@ -92,6 +90,14 @@ def train(
     progress: Callable[[str], None] = log.info,
 ) -> dict:
     """Fit the classifier and FAQ index, evaluate on the held-out file, write artifact and sidecar."""
+    # scikit-learn only here: a serving process loads the compiled runtime and never imports it.
+    import joblib
+    import sklearn
+
+    from bot.classifier.compiled import compile_runtime
+    from bot.classifier.faq_index import FaqIndex
+    from bot.classifier.model import build_pipeline
+
     extra = extra or []
     started = time.perf_counter()
     progress("读取知识库…")
@@ -108,12 +114,14 @@ def train(
     faq_index = FaqIndex(
         tokenizer, load_faq(knowledge_dir / "faq"), seed=seed, negatives=load_lines(knowledge_dir / "faq_negatives.txt")
     )
+    progress("编译运行时模型…")
+    runtime = compile_runtime(pipeline, faq_index)
     answerer = Answerer(
-        pipeline,
-        faq_index,
+        runtime,
         load_sensitive(knowledge_dir),
         load_thresholds(knowledge_dir),
         LegalAidDetector.from_yaml(knowledge_dir / "legal_aid.yaml"),
+        load_pipeline=lambda: pipeline,
     )
     metrics: dict = {}
     heldout = knowledge_dir / "eval" / "heldout.jsonl"
@@ -125,6 +133,8 @@ def train(
         metrics["heldout"] = evaluate_rows(answerer, rows, summary_only=True)
     model_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump({"pipeline": pipeline, "faq_index": faq_index, "format": FORMAT_VERSION}, model_dir / ARTIFACT)
+    with open(model_dir / RUNTIME, "wb") as fh:
+        pickle.dump(runtime, fh, protocol=pickle.HIGHEST_PROTOCOL)
     sidecar = {
         "labels": list(pipeline.classes_),
         "seed": seed,
@@ -150,14 +160,16 @@ def train(
 def is_stale(knowledge_dir: Path, model_dir: Path) -> str | None:
     """Why the artifacts must be rebuilt, or None when they match the knowledge base and libraries."""
     sidecar_path = model_dir / SIDECAR
-    if not (model_dir / ARTIFACT).exists() or not sidecar_path.exists():
+    if not all(p.exists() for p in (model_dir / ARTIFACT, model_dir / RUNTIME, sidecar_path)):
         return "no trained model yet"
     try:
         sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError:
         return "the sidecar is unreadable"
     versions = sidecar.get("versions", {})
-    if versions.get("scikit-learn") != sklearn.__version__ or versions.get("format") != FORMAT_VERSION:
+    # The installed version from metadata: importing scikit-learn would cost a serving process ~70 MB.
+    installed = importlib.metadata.version("scikit-learn")
+    if versions.get("scikit-learn") != installed or versions.get("format") != FORMAT_VERSION:
         return "library versions changed"
     if sidecar.get("ledger_examples"):
         return None  # trained with ledger data on purpose; retrain explicitly with `legalbot train`
@@ -173,15 +185,26 @@ def load_answerer(knowledge_dir: Path, model_dir: Path, progress: Callable[[str]
         progress(f"模型需要重新训练（{reason}）")
         train(knowledge_dir, model_dir, progress=progress)
     try:
-        bundle = joblib.load(model_dir / ARTIFACT)
+        with open(model_dir / RUNTIME, "rb") as fh:
+            runtime = pickle.load(fh)
     except Exception as exc:  # a corrupt or foreign pickle
-        raise ModelError(f"cannot load {model_dir / ARTIFACT} ({exc}); run `legalbot train`") from exc
+        raise ModelError(f"cannot load {model_dir / RUNTIME} ({exc}); run `legalbot train`") from exc
     answerer = Answerer(
-        bundle["pipeline"],
-        bundle["faq_index"],
+        runtime,
         load_sensitive(knowledge_dir),
         load_thresholds(knowledge_dir),
         LegalAidDetector.from_yaml(knowledge_dir / "legal_aid.yaml"),
+        load_pipeline=lambda: load_pipeline(model_dir),
     )
     answerer.decide("你好")  # warm every code path now, not on the first villager's message
     return answerer
+
+
+def load_pipeline(model_dir: Path):
+    """The fitted scikit-learn pipeline from the joblib artifact (evaluation and the equivalence tests)."""
+    import joblib
+
+    try:
+        return joblib.load(model_dir / ARTIFACT)["pipeline"]
+    except Exception as exc:  # a corrupt or foreign pickle
+        raise ModelError(f"cannot load {model_dir / ARTIFACT} ({exc}); run `legalbot train`") from exc

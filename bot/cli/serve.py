@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import logging
-import os
+import runpy
+from pathlib import Path
 
 import click
 
 from bot import log_redaction
 from bot.cli import cli, load_settings
+from bot.config import PROJECT_ROOT
+
+GUNICORN_CONF = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def gunicorn_settings(path: Path = GUNICORN_CONF) -> dict:
+    """The settings of deploy/gunicorn.conf.py (the file systemd and ``gunicorn -c`` use), as a namespace."""
+    if not path.exists():
+        raise click.ClickException(f"找不到 {path}：请在项目目录（含 deploy/）中运行 legalbot serve")
+    return runpy.run_path(str(path))
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", type=int, default=None, help="Gunicorn workers (default: 2 × CPUs + 1).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Gunicorn workers (default: CPUs + 1, 2 to 8)."
+)
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the web app under gunicorn (the webhook never calls WeChat; run `legalbot worker` too)."""
     from gunicorn.app.base import BaseApplication
 
     settings = load_settings()
-    workers = workers or (os.cpu_count() or 1) * 2 + 1
+    conf = gunicorn_settings()
+    workers = workers or conf["default_workers"]()
 
     class LegalbotServer(BaseApplication):
         def load_config(self):
+            for key, value in conf.items():
+                if key in self.cfg.settings and value is not None and key != "wsgi_app":
+                    self.cfg.set(key, value)
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("timeout", 30)
-            self.cfg.set("accesslog", "-")
 
         def load(self):
             from bot.app import create_app

@@ -3,7 +3,7 @@
 Platform rules (shared notes §2): the worker is the only token owner and uses ``stable_token``
 (https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken.html), so other
 processes' tokens stay valid; requests have real timeouts; wechatpy's unbounded auto-retry is off and
-we retry once ourselves after 40001/40014/42001 with a forced refresh.
+we retry once ourselves: after 40001/40014/42001 with a forced refresh, after -1 ("system busy") ~1 s later.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from bot.delivery import DeliveryError
 
 log = logging.getLogger(__name__)
 TOKEN_ERRORS = {40001, 40014, 42001}
+BUSY = -1
+BUSY_RETRY_AFTER = 1.0  # seconds; a second -1 goes back to the outbox, which retries with backoff
 TIMEOUT = (3.05, 10)
 
 
@@ -82,6 +84,9 @@ class WeChatGateway:
                         self.client.fetch_access_token()
                     finally:
                         self.client.force_refresh = False
+                    continue
+                if exc.errcode == BUSY and attempt == 1:  # "system busy": once more after ~1 s (notes §2.5)
+                    time.sleep(BUSY_RETRY_AFTER)
                     continue
                 raise DeliveryError(exc.errcode, exc.errmsg or "") from exc
             except requests.RequestException as exc:

@@ -13,6 +13,7 @@ import logging
 import re
 
 from bot import texts
+from bot.categories import SMALLTALK
 from bot.classifier.answerer import Decision
 from bot.consultations import (
     add_follow_up,
@@ -24,7 +25,7 @@ from bot.consultations import (
     triage_legal_aid,
 )
 from bot.context import Context
-from bot.handlers.commands import human_request, normalize
+from bot.handlers.commands import human_request
 from bot.ledger import repo, states
 from bot.messages import Incoming, Reply
 from bot.privacy import mask_personal
@@ -32,7 +33,7 @@ from bot.village_groups import village_for_group
 
 log = logging.getLogger(__name__)
 ADDRESS_PREFIXES = ("请问律师", "问法律顾问", "问律师", "问顾问", "咨询律师", "法律咨询")
-_PREFIX_TAIL = re.compile(r"^[\s:：，,。]+")
+_LEADING = re.compile(r"^[\s:：，,。！!？?、~～]+")
 MENTION_RE = re.compile(r"@[^\s\u2005@]+[\s\u2005]*")
 # Marks of a question (not a remark) in everyday Chinese; unaddressed remarks are never answered.
 QUESTION_RE = re.compile(
@@ -81,7 +82,7 @@ def answer_in_group(msg: Incoming, ctx: Context) -> Reply | None:
         posted = decision.answer.replace(texts.HUMAN_HINT, GROUP_HUMAN_HINT)
         answer_by_bot(ctx, text, dataclasses.replace(decision, answer=posted))
         return _post(posted)
-    if not addressed or (decision.action == "smalltalk" and not wanted):
+    if not addressed or (chitchat(ctx, text, decision) and not wanted):
         return Reply(GROUP_HELLO) if addressed else Reply()
     if wanted:
         return _post(go_private(ctx, rest or HUMAN_PLACEHOLDER, ctx.decide(rest) if rest else None))
@@ -89,12 +90,19 @@ def answer_in_group(msg: Incoming, ctx: Context) -> Reply | None:
 
 
 def addressed_text(msg: Incoming) -> tuple[bool, str]:
-    """(was the bot addressed?, the text without @-mentions and the address prefix)."""
-    text = normalize(MENTION_RE.sub(" ", msg.text))
+    """(was the bot addressed?, the text without @-mentions and the address prefix, otherwise as written)."""
+    text = _LEADING.sub("", MENTION_RE.sub(" ", msg.text)).strip()
     for prefix in ADDRESS_PREFIXES:
         if text.startswith(prefix):
-            return True, normalize(_PREFIX_TAIL.sub("", text[len(prefix) :]))
+            return True, _LEADING.sub("", text[len(prefix) :]).strip()
     return msg.mentioned, text
+
+
+def chitchat(ctx: Context, text: str, decision: Decision) -> bool:
+    """Greetings and thanks: in a group a private consultation needs a legal question, not a hello."""
+    if decision.action == "smalltalk":
+        return True
+    return decision.action == "forward" and ctx.answerer.classify(text)[2] == SMALLTALK
 
 
 def asks(text: str) -> bool:

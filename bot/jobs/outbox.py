@@ -118,7 +118,9 @@ def deliver_due(services, gateway: Gateway, limit: int = 50) -> int:
     sent = 0
     for msg_id in ids:
         with services.sessions.begin() as session:
-            if not claim(session, msg_id, now):
+            # The time of this claim, not of the batch: a claim dated back by slow earlier sends could expire
+            # while its send is still in flight and let another worker send the message again.
+            if not claim(session, msg_id, services.clock.now()):
                 continue
         sent += deliver_one(services, gateway, msg_id)
     return sent

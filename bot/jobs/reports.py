@@ -74,7 +74,7 @@ def build_report(services: Services, kind: str, county: str, period: Period) -> 
                 return None
             session.add(JobRun(job=JOBS[kind], key=key, created_at=now))
             session.flush()  # another worker holding the same key makes this fail: nothing is sent twice
-            stats = build_stats(session, period, Scope(county), services.settings, now, histogram=False)
+            stats = build_stats(session, period, Scope(county), services.settings, now)
             path = _report_path(services.settings.instance_dir, kind, county, period)
             title = ("法律咨询周报 " if kind == "weekly" else "顾问每月排名通报 ") + f"{county} {period.title}"
             _write(path, to_xlsx(stats, title) if kind == "weekly" else ranking_xlsx(stats, title))

@@ -154,6 +154,27 @@ class Consultation(Base):
     __table_args__ = (
         Index("ix_consultations_village_created", "village_id", "created_at"),
         Index("ix_consultations_adviser_status", "adviser_id", "status"),
+        # The bureau's statistics: one period by created_at, grouped in SQL (migration 0006, bench/stats.py).
+        Index(
+            "ix_consultations_stats",
+            "created_at",
+            "village_id",
+            "adviser_id",
+            "category",
+            "status",
+            "escalation_level",
+            postgresql_include=[
+                "answered_by_id",
+                "alert_kind",
+                "legal_aid_group",
+                "rating",
+                "reopened_count",
+                "deadline_at",
+                "forwarded_at",
+                "answered_at",
+                "alert_acked_at",
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,7 +278,10 @@ class DutyRecord(Base):
     """驻点与讲座台账: on-site service (签到/签退), legal talks and mediations by an adviser in a village."""
 
     __tablename__ = "duty_records"
-    __table_args__ = (Index("ix_duty_adviser_started", "adviser_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_duty_adviser_started", "adviser_id", "started_at"),
+        Index("ix_duty_kind_started", "kind", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     adviser_id: Mapped[int] = mapped_column(ForeignKey("advisers.id"))
@@ -344,7 +368,10 @@ class AuditLog(Base):
     """Who viewed or exported which ledger data, and when."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_created", "created_at"),
+        Index("ix_audit_target_action", "target", "action", "created_at"),  # the login lockout's count
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor: Mapped[str] = mapped_column(String(80))  # "user:<username>" or "adviser:<phone>"

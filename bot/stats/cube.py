@@ -84,8 +84,11 @@ def period_filter(period: Period, scope: Scope) -> list:
     return clauses
 
 
-def count_cube(session: Session, period: Period, scope: Scope, now: dt.datetime) -> dict[str, dict[object, dict]]:
-    """dimension → key → counts, for every rollup in DIMENSIONS (keys absent when there are no rows)."""
+def count_cube(
+    session: Session, period: Period, scope: Scope, now: dt.datetime, per_county: bool = True
+) -> dict[str, dict[object, dict]]:
+    """dimension → key → counts, for every rollup in DIMENSIONS (keys absent when there are no rows);
+    without ``per_county`` (one county in scope) the county rollup is left to the "all" row."""
     c = Consultation
     grain = (c.village_id, c.adviser_id, c.answered_by_id, c.category, c.alert_kind, c.legal_aid_group)
     base = select(*grain, *count_columns(now)).where(*period_filter(period, scope)).group_by(*grain).cte("base")
@@ -93,11 +96,14 @@ def count_cube(session: Session, period: Period, scope: Scope, now: dt.datetime)
     text_key = lambda column: column.cast(String(64)).label("key_code")  # noqa: E731
     no_id, no_code = null().cast(Integer).label("key_id"), null().cast(String(64)).label("key_code")
     with_town = base.outerjoin(Village, Village.id == base.c.village_id).outerjoin(Town, Town.id == Village.town_id)
-    parts = [
-        select(literal("all").label("dim"), no_id, no_code, *sums),
-        select(literal("county").label("dim"), no_id, text_key(Town.county), *sums)
-        .select_from(with_town)
-        .group_by(Town.county),
+    parts = [select(literal("all").label("dim"), no_id, no_code, *sums)]
+    if per_county and scope.county is None:  # within one county, its rollup is the "all" row
+        parts.append(
+            select(literal("county").label("dim"), no_id, text_key(Town.county), *sums)
+            .select_from(with_town)
+            .group_by(Town.county)
+        )
+    parts += [
         select(literal("town").label("dim"), Village.town_id.label("key_id"), no_code, *sums)
         .select_from(with_town)
         .group_by(Village.town_id),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.categories import CATEGORIES, category_label
@@ -13,24 +14,31 @@ from bot.ledger import states
 from bot.ledger.tables import Adviser, Consultation
 from bot.privacy import mask_personal
 from bot.stats.periods import Period, week_of
-from bot.stats.scope import Scope
+from bot.stats.scope import Scope, filter_scope
 
 
 def weekly_trend(session: Session, last_week: Period, scope: Scope, weeks: int = 12) -> dict[str, object]:
     """Consultations per ISO week and category for the ``weeks`` weeks ending with ``last_week``:
-    one GROUP BY, the week found by a CASE over the week boundaries."""
+    one GROUP BY (Asia/Shanghai weeks have no daylight saving, so every week is 604,800 s)."""
     periods = [week_of(last_week.first_day - dt.timedelta(days=7 * i)) for i in reversed(range(weeks))]
     c = Consultation
-    week = case(*[(c.created_at < p.end, literal(p.label)) for p in periods])
+    # The week's number since the first Monday: arithmetic on the time, cheaper than a 12-way CASE.
+    start = literal(periods[0].start, c.created_at.type)
+    if session.get_bind().dialect.name == "sqlite":  # whole seconds, integer division: exact
+        week = (cast(func.strftime("%s", c.created_at), Integer) - cast(func.strftime("%s", start), Integer)) // 604800
+    else:  # extract(epoch) is numeric (exact) on PostgreSQL; CAST would round, floor() does not
+        week = cast(func.floor(func.extract("epoch", c.created_at - start) / 604800), Integer)
     query = (
         select(week.label("week"), c.category, func.count().label("n"))
         .where(c.created_at >= periods[0].start, c.created_at < periods[-1].end)
         .group_by(week, c.category)
     )
-    in_scope = scope.covers_village(c.village_id)
+    in_scope = filter_scope(session, scope).covers_village(c.village_id)
     if in_scope is not None:
         query = query.where(in_scope)
-    counts = {(row.week, row.category): int(row.n) for row in session.execute(query)}
+    counts: Counter = Counter()
+    for row in session.execute(query):
+        counts[(periods[int(row.week)].label, row.category)] += int(row.n)
     codes = [*CATEGORIES, *sorted({k for (_w, k) in counts if k not in CATEGORIES}, key=lambda k: k or "")]
     return {
         "weeks": [p.label for p in periods],

@@ -76,6 +76,8 @@ def tables(stats: dict) -> dict[str, tuple[str, list[str], list[list[object]]]]:
             result[key] = (title, ["指标", "数值"], _summary_rows(stats))
             continue
         columns = {**lead, **(METRIC_HEADERS if with_metrics else {}), **trail}
+        if key == "by_village":  # response times are reported per adviser, town and county, not per village
+            columns = {k: v for k, v in columns.items() if not k.startswith("response_")}
         items = {
             "alerts": stats["alerts"]["by_kind"],
             "legal_aid": stats["legal_aid"]["by_group"],

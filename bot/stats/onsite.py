@@ -57,7 +57,8 @@ def onsite_rows(
     session: Session, period: Period, scope: Scope, settings: Settings, now: dt.datetime, villages: list | None = None
 ) -> list[dict[str, object]]:
     """One row per month × village × adviser: every village's A post (even with 0 hours) plus anyone
-    else with on-site records; ``below_minimum`` flags an A post under the county's minimum."""
+    else with on-site records; ``below_minimum`` flags an A post under the county's minimum in a month that
+    is over, ``short_so_far`` one still under it in the current month."""
     months = months_touching(period)
     hours = onsite_hours(session, months, scope)
     villages = {v.id: v for v in (villages if villages is not None else villages_in(session, scope))}
@@ -73,10 +74,12 @@ def onsite_rows(
             minimum = settings.onsite_minimum(village.county)
             value = hours.get((month.label, adviser_id, village_id), 0.0)
             is_a_post = village.adviser_a_id == adviser_id
+            short = is_a_post and value < minimum
+            complete = now >= month.end
             rows.append(
                 {
                     "month": month.label,
-                    "month_complete": now >= month.end,
+                    "month_complete": complete,
                     "adviser_id": adviser_id,
                     "adviser": names.get(adviser_id, str(adviser_id)),
                     "post": "A" if is_a_post else ("B" if village.adviser_b_id == adviser_id else ""),
@@ -85,7 +88,8 @@ def onsite_rows(
                     "town": village.town_name,
                     "hours": value,
                     "minimum": minimum if is_a_post else None,
-                    "below_minimum": is_a_post and value < minimum,
+                    "below_minimum": short and complete,  # judged once the month is over
+                    "short_so_far": short and not complete,
                 }
             )
     return rows

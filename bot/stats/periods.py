@@ -49,6 +49,7 @@ class Period:
         return span
 
     def to_json(self) -> dict[str, str]:
+        """The period as the API and the CLI show it."""
         return {
             "kind": self.kind,
             "label": self.label,
@@ -80,6 +81,7 @@ class Period:
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
+    """00:00 Asia/Shanghai of a day: every period boundary is one."""
     return dt.datetime.combine(day, dt.time.min, SHANGHAI)
 
 
@@ -96,12 +98,14 @@ def week_of(day: dt.date) -> Period:
 
 
 def month_of(day: dt.date) -> Period:
+    """The calendar month containing a local day."""
     first = day.replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
     return Period("month", f"{first:%Y-%m}", first, following - dt.timedelta(days=1))
 
 
 def quarter_of(day: dt.date) -> Period:
+    """The calendar quarter containing a local day."""
     quarter = (day.month - 1) // 3
     first = dt.date(day.year, quarter * 3 + 1, 1)
     last = month_of(dt.date(day.year, quarter * 3 + 3, 1)).last_day
@@ -109,6 +113,7 @@ def quarter_of(day: dt.date) -> Period:
 
 
 def custom(first: dt.date, last: dt.date) -> Period:
+    """Custom dates, both inclusive, at most MAX_CUSTOM_DAYS long (a bigger scan belongs in a report)."""
     if last < first:
         raise PeriodError(f"结束日期 {last} 早于开始日期 {first}：请交换两个日期")
     if (last - first).days + 1 > MAX_CUSTOM_DAYS:
@@ -117,6 +122,7 @@ def custom(first: dt.date, last: dt.date) -> Period:
 
 
 def parse_week(text: str) -> Period:
+    """``2026-W47`` (ISO week) → its period."""
     match = _WEEK.match(text.strip())
     if not match:
         raise PeriodError(f"周的写法是 2026-W47（ISO 周），不是 '{text}'")
@@ -129,6 +135,7 @@ def parse_week(text: str) -> Period:
 
 
 def parse_month(text: str) -> Period:
+    """``2026-11`` → its period."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match[2]) <= 12:
         raise PeriodError(f"月份的写法是 2026-11，不是 '{text}'")
@@ -136,6 +143,7 @@ def parse_month(text: str) -> Period:
 
 
 def parse_quarter(text: str) -> Period:
+    """``2026-Q4`` → its period."""
     match = _QUARTER.match(text.strip())
     if not match:
         raise PeriodError(f"季度的写法是 2026-Q4，不是 '{text}'")
@@ -143,6 +151,7 @@ def parse_quarter(text: str) -> Period:
 
 
 def parse_day(text: str) -> dt.date:
+    """``2026-11-01`` → a date, or PeriodError saying how to write it."""
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:

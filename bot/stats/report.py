@@ -18,7 +18,7 @@ from bot.ledger.tables import Adviser, Town
 from bot.stats.cube import count_cube
 from bot.stats.onsite import onsite_rows
 from bot.stats.periods import Period
-from bot.stats.scope import Scope, villages_in
+from bot.stats.scope import Scope, filter_scope, villages_in
 from bot.stats.timings import response_histogram, timing_summary
 
 ROUTES = {"bot": "机器人答复", "adviser": "顾问答复", "pending": "待答复", "escalated": "已升级"}
@@ -47,15 +47,23 @@ EMPTY = {
 
 
 def build_stats(
-    session: Session, period: Period, scope: Scope, settings: Settings, now: dt.datetime, *, histogram: bool = True
+    session: Session, period: Period, scope: Scope, settings: Settings, now: dt.datetime, *, histogram: bool = False
 ) -> dict[str, object]:
-    """Every breakdown of the issue for one period and scope: a handful of aggregate statements."""
-    cube = count_cube(session, period, scope, now)
-    timings = timing_summary(session, period, scope)
+    """Every breakdown of the issue for one period and scope: a handful of aggregate statements
+    (``histogram`` adds the response-time distribution the dashboard draws)."""
+    where = filter_scope(session, scope)  # the same rows, filtered the cheapest way
+    counties = _counties(session, scope)
+    cube = count_cube(session, period, where, now, per_county=len(counties) > 1)
+    timings = timing_summary(session, period, where, counties)
     villages = villages_in(session, scope)
 
     def row(dim: str, key: object) -> dict[str, object]:
-        return metrics(cube.get(dim, {}).get(key, EMPTY), timings.get(("response", dim), {}).get(key))
+        if dim == "county" and len(counties) == 1:  # the whole scope is this county
+            dim, key = "all", None
+        values = metrics(cube.get(dim, {}).get(key, EMPTY), timings.get(("response", dim), {}).get(key))
+        if dim == "village":
+            del values["response_median_minutes"], values["response_p90_minutes"]
+        return values
 
     summary = row("all", None)
     ack = timings.get(("ack", "all"), {}).get(None)
@@ -72,7 +80,7 @@ def build_stats(
         "total": summary["total"],
         "summary": summary,
         "by_route": [{"route": key, "label": label, "total": summary[key]} for key, label in ROUTES.items()],
-        "by_county": [{"county": county, **row("county", county)} for county in _counties(session, scope, cube)],
+        "by_county": [{"county": county, **row("county", county)} for county in counties],
         "by_town": [
             {"town_id": town.id, "county": town.county, "town": town.name, **row("town", town.id)}
             for town in _towns(session, scope)
@@ -130,7 +138,7 @@ def build_stats(
         },
     }
     if histogram:
-        stats["response_histogram"] = response_histogram(session, period, scope)
+        stats["response_histogram"] = response_histogram(session, period, where)
     return stats
 
 
@@ -152,10 +160,10 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _counties(session: Session, scope: Scope, cube) -> list[str]:
+def _counties(session: Session, scope: Scope) -> list[str]:
     if scope.county is not None:
         return [scope.county]
-    return sorted(set(session.scalars(select(Town.county).distinct())) | {k for k in cube.get("county", {}) if k})
+    return sorted(session.scalars(select(Town.county).distinct()))
 
 
 def _towns(session: Session, scope: Scope) -> list[Town]:

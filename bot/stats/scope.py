@@ -38,7 +38,17 @@ class Scope:
         return None if ids is None else village_column.in_(ids.scalar_subquery())
 
     def to_json(self) -> dict[str, object]:
+        """The scope as the API and the CLI show it."""
         return {"county": self.county, "town_id": self.town_id, "town": self.town_name}
+
+
+def filter_scope(session: Session, scope: Scope) -> Scope:
+    """The scope to filter rows by: a county that is the only one in the database needs no village filter
+    (a county's own installation), which lets the created_at index serve the whole range."""
+    if scope.county is None or scope.town_id is not None:
+        return scope
+    counties = list(session.scalars(select(Town.county).distinct().limit(2)))
+    return Scope() if counties == [scope.county] else scope
 
 
 def town_scope(session: Session, county: str | None, town_name: str) -> Scope | None:

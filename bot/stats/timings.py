@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Integer, String, and_, case, func, literal, null, select, union_all
+from sqlalchemy import BigInteger, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.categories import CATEGORIES
 from bot.ledger import states
 from bot.ledger.tables import Consultation, Town, Village
 from bot.stats.cube import period_filter
@@ -15,8 +16,10 @@ from bot.stats.periods import Period
 from bot.stats.scope import Scope
 from bot.stats.sql import percentile_select, seconds_between, sum_if
 
-# Rollups of response times (same keys as the count cube).
-RESPONSE_DIMENSIONS = ("all", "county", "town", "village", "adviser", "answerer", "category")
+# Groups are one integer each (dimension × 2**32 + key), so the ranking sorts by a number, not by text.
+STRIDE = 1 << 32
+DIMENSION_NUMBERS = {"all": 0, "county": 1, "town": 2, "village": 3, "adviser": 4, "category": 5, "ack": 6}
+UNKNOWN = STRIDE - 1  # a category code outside the taxonomy
 # Upper bounds in hours of the dashboard's response-time buckets (last one open-ended).
 BUCKETS_HOURS = (1, 2, 4, 8, 24, 72)
 
@@ -32,7 +35,6 @@ def _response_rows(dialect: str, period: Period, scope: Scope):
             c.answered_by_id,
             c.category,
             seconds_between(dialect, c.answered_at, c.forwarded_at).label("x"),
-            case((c.answered_at <= c.deadline_at, 1), else_=0).label("ok"),
         )
         .outerjoin(Village, Village.id == c.village_id)
         .outerjoin(Town, Town.id == Village.town_id)
@@ -55,44 +57,52 @@ def _ack_rows(dialect: str, period: Period, scope: Scope):
     )
 
 
-def timing_summary(session: Session, period: Period, scope: Scope) -> dict[tuple[str, str], dict[object, dict]]:
-    """(measure, dimension) → key → {n, median, p90 (minutes), ok}; measure is ``response`` or ``ack``."""
+def timing_summary(
+    session: Session, period: Period, scope: Scope, counties: list[str]
+) -> dict[tuple[str, str], dict[object, dict]]:
+    """(measure, dimension) → key → {n, median, p90 (minutes)}; measure ``response`` (answered −
+    forwarded, by all/county/town/adviser/category) or ``ack`` (alert acknowledged − asked). Villages
+    get none: an adviser serves few villages, so the adviser's figure is the useful one."""
     dialect = session.get_bind().dialect.name
     responses, acks = _response_rows(dialect, period, scope), _ack_rows(dialect, period, scope)
-    no_id, no_code = null().cast(Integer).label("key_id"), null().cast(String(64)).label("key_code")
-    keyed = {
-        "all": (no_id, no_code),
-        "county": (no_id, responses.c.county.cast(String(64)).label("key_code")),
-        "town": (responses.c.town_id.label("key_id"), no_code),
-        "village": (responses.c.village_id.label("key_id"), no_code),
-        "adviser": (responses.c.adviser_id.label("key_id"), no_code),
-        "answerer": (responses.c.answered_by_id.label("key_id"), no_code),
-        "category": (no_id, responses.c.category.cast(String(64)).label("key_code")),
+    r = responses.c
+    codes = list(CATEGORIES)
+    keys = {
+        "all": literal(0),
+        "town": func.coalesce(r.town_id, 0),
+        "adviser": func.coalesce(r.adviser_id, 0),
+        "category": case(
+            *[(r.category == code, i + 1) for i, code in enumerate(codes)], (r.category.is_(None), 0), else_=UNKNOWN
+        ),
     }
+    if scope.county is None and len(counties) > 1:  # with one county, its row is the "all" row
+        keys["county"] = case(*[(r.county == name, i + 1) for i, name in enumerate(counties)], else_=0)
     parts = [
-        select(literal("response").label("measure"), literal(dim).label("dim"), *keys, responses.c.x, responses.c.ok)
-        for dim, keys in keyed.items()
+        select((literal(DIMENSION_NUMBERS[dim] * STRIDE, BigInteger) + key).label("g"), r.x)
+        for dim, key in keys.items()
     ]
-    parts.append(
-        select(
-            literal("ack").label("measure"),
-            literal("all").label("dim"),
-            no_id,
-            no_code,
-            acks.c.x,
-            literal(1).label("ok"),
-        )
-    )
+    parts.append(select(literal(DIMENSION_NUMBERS["ack"] * STRIDE, BigInteger).label("g"), acks.c.x))
     samples = union_all(*parts).cte("samples")
+    decode = {
+        "county": lambda k: counties[k - 1] if k else None,
+        "category": lambda k: codes[k - 1] if 0 < k < UNKNOWN else (None if k == 0 else "?"),
+        "all": lambda _k: None,
+    }
+    names = {number: dim for dim, number in DIMENSION_NUMBERS.items()}
     result: dict[tuple[str, str], dict[object, dict]] = defaultdict(dict)
     for row in session.execute(percentile_select(dialect, samples)).mappings():
-        key = row["key_id"] if row["key_id"] is not None else row["key_code"]
-        result[(row["measure"], row["dim"])][key] = {
+        dim = names[int(row["g"]) // STRIDE]
+        raw_key = int(row["g"]) % STRIDE
+        key = decode.get(dim, lambda k: k or None)(raw_key)
+        measure, dim = ("ack", "all") if dim == "ack" else ("response", dim)
+        result[(measure, dim)][key] = {
             "n": int(row["n"]),
             "median": _minutes(row["median"]),
             "p90": _minutes(row["p90"]),
-            "ok": int(row["ok"] or 0),
         }
+    single = scope.county if scope.county is not None else (counties[0] if len(counties) == 1 else None)
+    if single is not None and ("response", "all") in result:
+        result[("response", "county")][single] = result[("response", "all")][None]
     return result
 
 

@@ -35,7 +35,7 @@ def _read_body(limit: int) -> bytes | None:
     """At most ``limit`` bytes; None when the body is larger (checked before reading it all)."""
     if request.content_length is not None and request.content_length > limit:
         return None
-    body = request.stream.read(limit + 1)
+    body = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH when no length was sent (chunked)
     return None if len(body) > limit else body
 
 

@@ -39,10 +39,12 @@ def start_session(user_id: int, now: dt.datetime) -> None:
 
 
 def end_session() -> None:
+    """Log out: forget the user and the token."""
     session.clear()
 
 
 def logged_in_user_id(now: dt.datetime) -> int | None:
+    """The staff user id while the session is unexpired, else None."""
     user_id, expires = session.get(USER_KEY), session.get(EXPIRES_KEY)
     if not isinstance(user_id, int) or not isinstance(expires, int | float):
         return None
@@ -94,6 +96,7 @@ def audit(db: Session, user: User, action: str, target: str, detail: str | None 
 
 
 def csrf_token() -> str:
+    """The per-session token every form posts back (created on first use)."""
     token = session.get(CSRF_KEY)
     if not token:
         token = session[CSRF_KEY] = secrets.token_urlsafe(32)
@@ -101,6 +104,7 @@ def csrf_token() -> str:
 
 
 def csrf_input() -> Markup:
+    """The hidden field every dashboard form includes."""
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token())
 
 
@@ -118,6 +122,7 @@ def check_csrf():
 
 @bp.after_request
 def security_headers(response):
+    """CSP (nothing but this site's own files), no sniffing, no referrer, no caching of data pages."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -128,16 +133,19 @@ def security_headers(response):
 
 @bp.errorhandler(AccessDenied)
 def forbidden(error: AccessDenied):
+    """Another town's or county's data: 403 with the reason."""
     return render_template("bureau/error.html", title="无权查看", message=str(error)), 403
 
 
 @bp.errorhandler(UnknownPlace)
 def unknown_place(error: UnknownPlace):
+    """A town or village that does not exist: 404."""
     return render_template("bureau/error.html", title="没有找到", message=str(error)), 404
 
 
 @bp.context_processor
 def template_helpers() -> dict:
+    """Names every dashboard template may use."""
     return {
         "csrf_input": csrf_input,
         "local": fmt_local,
@@ -150,4 +158,5 @@ def template_helpers() -> dict:
 
 @bp.errorhandler(400)
 def bad_request(error):
+    """A malformed period or form: 400 with what to write instead."""
     return render_template("bureau/error.html", title="请求有误", message=error.description), 400

@@ -30,7 +30,7 @@ def dashboard():
     with svc.sessions.begin() as db:
         user = current_user(db)
         scope = scope_from(db, user, request.args)
-        stats = build_stats(db, period, scope, svc.settings, now)
+        stats = build_stats(db, period, scope, svc.settings, now, histogram=True)
         trend = weekly_trend(db, week_of(period.last_day), scope)
         overdue = overdue_by_adviser(db, scope, now)
         alerts = recent_alerts(db, scope)
@@ -40,7 +40,7 @@ def dashboard():
             for row in onsite_rows(
                 db, custom(this_month.previous().first_day, this_month.last_day), scope, svc.settings, now
             )
-            if row["below_minimum"]
+            if row["below_minimum"] or row["short_so_far"]
         ]
         towns = (
             []

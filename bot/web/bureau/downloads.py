@@ -32,7 +32,7 @@ def stats_download(fmt: str):
     with svc.sessions.begin() as db:
         user = current_user(db)
         scope = scope_from(db, user, request.args)
-        stats = build_stats(db, period, scope, svc.settings, now, histogram=False)
+        stats = build_stats(db, period, scope, svc.settings, now)
         audit(db, user, "export", f"stats:{period.label}:{scope.title}", detail=fmt)
     title = heading(stats, period)
     name = f"法律咨询统计-{scope.title}-{period.label}.{fmt}"
@@ -63,6 +63,7 @@ def reports():
 @bp.get("/bureau/reports/<int:report_id>/download")
 @login_required
 def report_download(report_id: int):
+    """One scheduled report's XLSX (county-wide: bureau users of that county only), audited."""
     svc = services()
     with svc.sessions.begin() as db:
         user = current_user(db)

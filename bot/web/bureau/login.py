@@ -30,6 +30,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.get("/login")
 def login_form():
+    """The password form (straight on to the dashboard when already logged in)."""
     if logged_in_user_id(services().clock.now()) is not None:
         return redirect(_safe_next(request.args.get("next")), 303)
     return render_template("bureau/login.html", next=request.args.get("next", ""))
@@ -80,6 +81,7 @@ def login_with_code(code: str):
 
 @bp.post("/logout")
 def logout():
+    """Forget the session in this browser."""
     end_session()
     flash("已退出登录。", "info")
     return redirect(url_for("bureau.login_form"), 303)
