@@ -44,6 +44,8 @@ def _safely(name: str, fn):
 
 
 def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway) -> BaseScheduler:
+    # APScheduler logs every run at INFO (once a second for the outbox); our jobs log what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler.add_job(
         _safely("deliver_outbox", lambda: deliver_due(services, gateway)),
         "interval",
