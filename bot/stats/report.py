@@ -15,35 +15,14 @@ from bot.categories import CATEGORIES, category_label
 from bot.config import Settings
 from bot.ledger.states import ALERT_LABELS
 from bot.ledger.tables import Adviser, Town
-from bot.stats.cube import count_cube
+from bot.stats.cube import COUNTS, count_cube
 from bot.stats.onsite import onsite_rows
 from bot.stats.periods import Period
 from bot.stats.scope import Scope, filter_scope, villages_in
 from bot.stats.timings import response_histogram, timing_summary
 
 ROUTES = {"bot": "机器人答复", "adviser": "顾问答复", "pending": "待答复", "escalated": "已升级"}
-EMPTY = {
-    name: 0
-    for name in (
-        "total",
-        "bot",
-        "adviser",
-        "pending",
-        "escalated",
-        "open",
-        "overdue",
-        "answered",
-        "in_time",
-        "reopened",
-        "rated",
-        "rating_1",
-        "rating_2",
-        "rating_3",
-        "alerts",
-        "alerts_acked",
-        "legal_aid",
-    )
-}
+EMPTY = dict.fromkeys(COUNTS, 0)
 
 
 def build_stats(
