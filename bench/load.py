@@ -227,7 +227,7 @@ def measure(kind: str, args, answerer, questions, workdir: Path) -> dict:
         "app": app_result,
         "setup": setup,
         "workers": workers,
-        "storage": load_traffic.verify_storage(url, plan),
+        "storage": load_traffic.verify_storage(url, len(app_result.bodies)),
         "plan": plan,
         "url": url,
     }

@@ -125,8 +125,8 @@ def build_plan(faq: list[str], personal: list[str], n: int, retry_share: float, 
     return Plan(setup, timed, counts)
 
 
-def verify_storage(database_url: str, plan: Plan) -> dict[str, int]:
-    """After the run: every question stored once, answered (done), recorded and classified."""
+def verify_storage(database_url: str, answered: int) -> dict[str, int]:
+    """After the run: every question answered was stored once, finished (done), recorded and classified."""
     from sqlalchemy import create_engine
 
     from bot.ledger.tables import Consultation, InboundMessage, OutboxMessage
@@ -136,7 +136,7 @@ def verify_storage(database_url: str, plan: Plan) -> dict[str, int]:
         with engine.connect() as conn:
             scalar = conn.scalar
             return {
-                "questions sent": plan.counts["faq"] + plan.counts["personal"],
+                "questions answered (200)": answered,
                 "stored and done": scalar(
                     select(func.count()).where(InboundMessage.msg_type == "text", InboundMessage.status == "done")
                 ),

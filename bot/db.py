@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -25,7 +26,9 @@ def _write_locked(lock_path: Path) -> type[sqlite3.Connection]:
     class WriteLockedConnection(sqlite3.Connection):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self._lock_file = open(lock_path, "a+b")  # noqa: SIM115 - closed with the connection
+            # Read-only is enough for flock, so a lock file created by another user (root running a CLI
+            # command) still works for the service's user.
+            self._lock_fd = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o664)
             self._holder: int | None = None
 
         def acquire_write_lock(self) -> None:
@@ -35,7 +38,7 @@ def _write_locked(lock_path: Path) -> type[sqlite3.Connection]:
             thread = threading.get_ident()
             if thread in _holders:
                 raise RuntimeError("a second SQLite transaction in the same thread would wait for the first forever")
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             self._holder, _holders[thread] = thread, self
 
         def release_write_lock(self) -> None:
@@ -43,7 +46,7 @@ def _write_locked(lock_path: Path) -> type[sqlite3.Connection]:
                 return
             _holders.pop(self._holder, None)
             self._holder = None
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
         def commit(self) -> None:
             try:
@@ -62,7 +65,9 @@ def _write_locked(lock_path: Path) -> type[sqlite3.Connection]:
                 super().close()
             finally:
                 self.release_write_lock()
-                self._lock_file.close()
+                if self._lock_fd >= 0:
+                    os.close(self._lock_fd)
+                    self._lock_fd = -1
 
     return WriteLockedConnection
 

@@ -15,10 +15,11 @@ bind = "127.0.0.1:8000"
 
 
 def default_workers(cpus: int | None = None) -> int:
-    """CPUs + 1, at least 2, at most 8: the work is CPU-bound and each worker holds the model (~210 MB).
+    """CPUs + 1, at least 2, at most 8: the work per message is CPU, and each worker holds the model.
 
-    One extra worker covers the time others wait on the database; more than that only adds memory and
-    SQLite lock contention (measured with bench/load.py: 3 workers on 2 cores beat 2 and 5).
+    The extra worker covers the time the others wait for the database (a commit's fsync on PostgreSQL);
+    beyond that, workers only add memory (~240 MB RSS each, README "Performance") and, on SQLite, more
+    waiting for its single write lock.
     """
     cpus = cpus or os.cpu_count() or 1
     return max(2, min(cpus + 1, 8))
