@@ -3,7 +3,7 @@
 The same callbacks go through the real Flask app (its test client, no sockets) with timers around the
 stages: parse+decrypt (channel), classify (sensitive lexicon, the one text analysis, category model),
 retrieve (FAQ classifier and wording similarity), render+encrypt (the reply), store (everything else in
-the webhook: replay claim, SQL and ORM, the handlers' ledger logic), and Flask/WSGI around it all.
+the webhook: storing, SQL and ORM, the handlers' ledger logic), and Flask/WSGI around it all.
 On PostgreSQL the server's own CPU is not in these figures (another process); the wall time shows it.
 """
 
@@ -37,7 +37,7 @@ class Meter:
 @contextmanager
 def instrumented(meter: Meter, answerer):
     """Timers around the stages; everything is put back afterwards."""
-    from bot import pipeline, replay_cache
+    from bot import pipeline
     from bot.channels import official
 
     patches = []
@@ -55,7 +55,6 @@ def instrumented(meter: Meter, answerer):
 
     patch(official.OfficialChannel, "parse", timed_parse)
     patch(pipeline, "handle", meter.wrap("pipeline", pipeline.handle))
-    patch(replay_cache, "claim", meter.wrap("replay claim", replay_cache.claim))
     patch(answerer.sensitive, "detect", meter.wrap("classify", answerer.sensitive.detect))
     patch(answerer.runtime.analyzer, "analyze", meter.wrap("classify", answerer.runtime.analyzer.analyze))
     patch(answerer, "_classify", meter.wrap("classify", answerer._classify))
@@ -104,9 +103,9 @@ def breakdown(kind: str, args, answerer, questions, workdir: Path) -> dict:
         "parse+decrypt": c["parse+decrypt"],
         "classify": c["classify"],
         "retrieve": c["retrieve"],
-        "store": c["pipeline"] + c["replay claim"] - inside,
+        "store": c["pipeline"] - inside,
         "render+encrypt": c["render+encrypt"],
-        "flask/wsgi": total - c["parse+decrypt"] - c["pipeline"] - c["replay claim"],
+        "flask/wsgi": total - c["parse+decrypt"] - c["pipeline"],
     }
     n = len(plan.timed)
     return {

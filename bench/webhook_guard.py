@@ -1,5 +1,5 @@
-"""Benchmark: what the webhook's flood check (bot.ratelimit) and replay cache (bot.replay_cache) cost per
-message, next to storing the message itself, on a table that already holds a large backlog and a flooder.
+"""Benchmark: storing a message (bot.intake: the insert, the flood check of bot.ratelimit and the URL claim
+of bot.replay_cache, in one transaction) on a table that already holds a large backlog and a flooder.
 
 Prints figures; asserts nothing. Run: `.venv/bin/python bench/webhook_guard.py [--rows 200000]`;
 set LEGALBOT_BENCH_DATABASE_URL=postgresql+psycopg://…/legalbot_guard_bench to measure PostgreSQL: the schema
@@ -74,11 +74,9 @@ def main() -> None:
     from bot.channels.official import BodyClaim
     from bot.clock import SystemClock
     from bot.config import Settings
+    from bot.intake import store
     from bot.messages import Incoming
     from bot.migrate import upgrade
-    from bot.pipeline import store_inbound
-    from bot.ratelimit import refuse_if_flooding
-    from bot.replay_cache import claim
     from bot.services import Services
 
     parser = argparse.ArgumentParser()
@@ -113,41 +111,28 @@ def main() -> None:
     def incoming(sender: str) -> Incoming:
         return Incoming("official", sender, "text", f"official:msg:{next(ids)}", text="离婚冷静期多久")
 
-    def store(i: int) -> None:
-        store_inbound(services, incoming(f"oBenchNew{i}"))
-
-    def stored_first(sender_of):
-        """Time only the flood check, for a message already stored (as the pipeline calls it)."""
-        pending = []
-
-        def prepare(i: int) -> None:
-            msg = incoming(sender_of(i))
-            pending.append((msg, store_inbound(services, msg)))
-
-        def check(i: int) -> None:
-            msg, inbound_id = pending[i]
-            refuse_if_flooding(services, msg, inbound_id, render)
-
-        for i in range(args.count):
-            prepare(i)
-        return check
-
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
 
-    def replay(i: int) -> None:
-        sig = hashlib.sha1(f"bench{i}".encode()).hexdigest()
-        claim(services, "official", BodyClaim(sig, expires, hashlib.sha256(str(i).encode()).hexdigest()))
+    def storing(sender_of, claimed: bool = False):
+        """intake.store: one transaction with the insert, the flood check and (plaintext mode) the claim."""
 
-    print(describe("store the inbound row (for scale)", timed(store, args.count)))
-    print(describe("flood check, sender under the limit", timed(stored_first(lambda i: f"{NORMAL}{i}"), args.count)))
+        def run(i: int) -> None:
+            claim = None
+            if claimed:
+                sig = hashlib.sha1(f"bench{i}".encode()).hexdigest()
+                claim = BodyClaim(sig, expires, hashlib.sha256(str(i).encode()).hexdigest())
+            store(services, incoming(sender_of(i)), render, claim)
+
+        return run
+
+    print(describe("store, sender under the limit", timed(storing(lambda i: f"{NORMAL}{i}"), args.count)))
+    print(describe("store, sender with 19 in the minute", timed(storing(lambda i: f"{NORMAL}x{i // 19}"), args.count)))
+    print(describe("store, flooder (marked limited)", timed(storing(lambda i: FLOODER), args.count)))
     print(
         describe(
-            "flood check, sender with 19 in the minute",
-            timed(stored_first(lambda i: f"{NORMAL}x{i // 19}"), args.count),
+            "store with the URL claim (plaintext mode)", timed(storing(lambda i: f"{NORMAL}c{i}", True), args.count)
         )
     )
-    print(describe("flood check, flooder (marked limited)", timed(stored_first(lambda i: FLOODER), args.count)))
-    print(describe("replay cache claim (insert + prune)", timed(replay, args.count)))
     # The flooder's minute as it was right after the backlog was written: every one of its rows counts.
     since = (flood_at - dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
     with services.sessions() as session:

@@ -101,6 +101,11 @@ class Settings:
             )
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+        if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ConfigError(
+                f"{PREFIX}DATABASE_URL uses '{database_url.split(':', 1)[0]}'; legalbot runs on SQLite or "
+                "PostgreSQL: use sqlite:///path/legalbot.db or postgresql+psycopg://user:pass@host/db"
+            )
 
         token = get("WECHAT_TOKEN")
         if token and not TOKEN_RE.match(token):

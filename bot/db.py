@@ -8,7 +8,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 _holders: dict[int, sqlite3.Connection] = {}  # thread id → the connection holding the write lock
@@ -119,3 +121,19 @@ def build_engine(url: str) -> Engine:
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_DIALECT_INSERTS = {"sqlite": sqlite_dialect.insert, "postgresql": postgresql_dialect.insert}
+
+
+def insert_skipping_duplicates(table: Table, conflict_columns: list[str], dialect: str):
+    """``INSERT … ON CONFLICT DO NOTHING``: a duplicate is skipped without an exception (or a rollback)."""
+    return _DIALECT_INSERTS[dialect](table).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+def upsert(table: Table, conflict_columns: list[str], dialect: str, update_columns: list[str]):
+    """``INSERT … ON CONFLICT DO UPDATE`` of the named columns from the values given."""
+    stmt = _DIALECT_INSERTS[dialect](table)
+    return stmt.on_conflict_do_update(
+        index_elements=conflict_columns, set_={c: stmt.excluded[c] for c in update_columns}
+    )

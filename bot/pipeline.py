@@ -19,13 +19,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from bot import ratelimit, texts
+from bot import intake, ratelimit, texts
+from bot.channels.official import BodyClaim
 from bot.channels.wechat_xml import MAX_REPLY_BYTES
 from bot.context import Context
+from bot.db import upsert
 from bot.handlers import dispatch
 from bot.ledger import repo
 from bot.ledger.tables import Adviser, Consultation, InboundMessage, OutboxMessage, ServiceWindow
@@ -36,59 +36,25 @@ log = logging.getLogger(__name__)
 Render = Callable[[Reply], bytes]
 RETRY_WAIT_SECONDS = 4.0  # WeChat gives up after 5 s; answer a concurrent retry before that.
 # inbound_messages.status: stored → (taken, inside the processing transaction only) → done | failed.
-STORED, TAKEN, DONE, FAILED = "received", "processing", "done", "failed"
+STORED, TAKEN, DONE, FAILED = intake.RECEIVED, "processing", "done", "failed"
 # Channels we cannot push through (no customer-service API): answers wait for the sender's next message.
 NO_PUSH_CHANNELS = ("bridge", "wecom_bot")
 
 
-def handle(services, incoming: Incoming, render: Render) -> bytes:
-    """Process one message exactly once and return the bytes to answer with."""
-    inbound_id = store_inbound(services, incoming)
-    if inbound_id is None:
+def handle(services, incoming: Incoming, render: Render, claim: BodyClaim | None = None) -> bytes:
+    """Process one message exactly once and return the bytes to answer with.
+
+    Raises intake.SignatureReused when ``claim``'s URL signature already came with another message.
+    """
+    stored = intake.store(services, incoming, render, claim)
+    if stored.inbound_id is None:
         return replay(services, incoming, render)
-    limited = ratelimit.refuse_if_flooding(services, incoming, inbound_id, render)  # stored, not processed
-    if limited is not None:
-        return limited
-    return process(services, incoming, inbound_id, render)
+    if stored.answer is not None:  # over the sender's rate limit: stored, not processed
+        return stored.answer
+    return process(services, incoming, stored.inbound_id, render)
 
 
-_INSERT_IGNORING_DUPLICATES = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _INBOUND = InboundMessage.__table__  # Core statements on the hot path: a fraction of the ORM's cost
-
-
-@functools.cache
-def _insert_inbound(dialect: str):
-    """The INSERT, built once per process (building a statement costs more than running it)."""
-    table = _INBOUND
-    dialect_insert = _INSERT_IGNORING_DUPLICATES.get(dialect)
-    if dialect_insert is None:  # another database: a duplicate shows as an IntegrityError
-        return insert(table).returning(table.c.id)
-    # A concurrent first attempt holding the same key makes this wait for its commit, then skip.
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-
-
-def store_inbound(services, incoming: Incoming) -> int | None:
-    """Insert the inbound row; None when the dedupe key exists already (a retry)."""
-    values = {
-        "channel": incoming.channel,
-        "dedupe_key": incoming.dedupe_key,
-        "sender": incoming.sender,
-        "msg_type": incoming.raw_type or incoming.msg_type,
-        "text": incoming.text or None,
-        "media_id": incoming.media_id,
-        "event": incoming.event,
-        "event_key": incoming.event_key,
-        "sent_at": incoming.sent_at,
-        "received_at": services.clock.now(),
-        "status": STORED,
-        "response_body": None,
-        "error": None,
-    }
-    try:
-        with services.engine.begin() as conn:
-            return conn.execute(_insert_inbound(services.engine.dialect.name), values).scalar()
-    except IntegrityError:
-        return None
 
 
 def replay(services, incoming: Incoming, render: Render) -> bytes:
@@ -181,21 +147,13 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now) -
 
 @functools.cache
 def _upsert_window(dialect: str):
-    table = ServiceWindow.__table__
-    dialect_insert = _INSERT_IGNORING_DUPLICATES.get(dialect)
-    if dialect_insert is None:
-        return None
-    stmt = dialect_insert(table).values(openid=bindparam("openid"), opened_at=bindparam("now"), sent=0)
-    return stmt.on_conflict_do_update(index_elements=["openid"], set_={"opened_at": stmt.excluded.opened_at, "sent": 0})
+    return upsert(ServiceWindow.__table__, ["openid"], dialect, ["opened_at", "sent"])
 
 
 def open_window(session, openid: str, now) -> None:
     """``repo.open_window`` in one statement (an upsert) on every message: the window row is never read here."""
     stmt = _upsert_window(session.get_bind().dialect.name)
-    if stmt is None:
-        repo.open_window(session, openid, now)
-    else:
-        session.connection().execute(stmt, {"openid": openid, "now": now})
+    session.connection().execute(stmt, {"openid": openid, "opened_at": now, "sent": 0})
 
 
 def with_held_messages(ctx: Context, reply: Reply) -> Reply:

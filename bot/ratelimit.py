@@ -4,16 +4,19 @@ Counted in the database — the sender's stored inbound messages of the last min
 (sender, received_at) index — so the limit holds across gunicorn workers. A message over the limit is still
 stored (nothing is lost) but not processed further: no classifier, no ledger record, no adviser notice. The
 sender is told once to slow down (in private); the rest of the flood gets WeChat's empty ``success``.
+The check runs in the transaction that stores the message (bot.intake).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 
+from bot.config import Settings
 from bot.ledger.tables import InboundMessage
 from bot.messages import Incoming, Reply
 
@@ -25,29 +28,45 @@ SLOW_DOWN = (
     "您发得太快了，请歇一分钟再发。这一分钟里多发的消息我们收到了，但不会处理，请稍后把问题再发一遍。"
     "有急事请拨打12348法律服务热线，遇到危险请拨打110。"
 )
+_INBOUND = InboundMessage.__table__
+_OF_SENDER = (_INBOUND.c.sender == bindparam("sender"), _INBOUND.c.received_at > bindparam("since"))
+_TOLD = select(_INBOUND.c.id).where(*_OF_SENDER, _INBOUND.c.status == LIMITED).limit(1)
+_MARK = _INBOUND.update().where(_INBOUND.c.id == bindparam("inbound_id"))
 
 
-def refuse_if_flooding(services, incoming: Incoming, inbound_id: int, render: Callable[[Reply], bytes]) -> bytes | None:
-    """None while the sender is within the limit; otherwise mark the stored message limited and return the answer."""
-    limit = services.settings.rate_limit_per_minute
-    since = services.clock.now() - WINDOW
-    of_sender = (InboundMessage.sender == incoming.sender, InboundMessage.received_at > since)
-    # Rank of this message among the sender's last minute. LIMIT keeps the cost flat however big the flood;
-    # ORDER BY keeps PostgreSQL on the (sender, received_at) index when it expects many rows.
+@functools.cache
+def _rank(limit: int):
+    """How many of the sender's messages of the last minute came up to this one, counted to limit + 1.
+
+    LIMIT keeps the cost flat however big the flood; ORDER BY keeps PostgreSQL on the (sender,
+    received_at) index when it expects many rows.
+    """
     earlier = (
-        select(InboundMessage.id)
-        .where(*of_sender, InboundMessage.id <= inbound_id)
-        .order_by(InboundMessage.received_at.desc())
+        select(_INBOUND.c.id)
+        .where(*_OF_SENDER, _INBOUND.c.id <= bindparam("inbound_id"))
+        .order_by(_INBOUND.c.received_at.desc())
         .limit(limit + 1)
     )
-    with services.sessions.begin() as session:
-        if session.scalar(select(func.count()).select_from(earlier.subquery())) <= limit:
-            return None
-        told = session.scalar(select(InboundMessage.id).where(*of_sender, InboundMessage.status == LIMITED).limit(1))
-        # Once per flood, and never into a group chat, where it would read as a rebuke in front of the village.
-        body = render(Reply() if told or incoming.chat_type == "group" else Reply(SLOW_DOWN))
-        row = session.get(InboundMessage, inbound_id)
-        row.status, row.response_body = LIMITED, body
+    return select(func.count()).select_from(earlier.subquery())
+
+
+def answer_if_flooding(
+    conn: Connection,
+    settings: Settings,
+    incoming: Incoming,
+    inbound_id: int,
+    now: dt.datetime,
+    render: Callable[[Reply], bytes],
+) -> bytes | None:
+    """None while the sender is within the limit; otherwise mark the stored message limited and return the answer."""
+    limit = settings.rate_limit_per_minute
+    params = {"sender": incoming.sender, "since": now - WINDOW, "inbound_id": inbound_id}
+    if conn.execute(_rank(limit), params).scalar() <= limit:
+        return None
+    told = conn.execute(_TOLD, params).first() is not None
+    # Once per flood, and never into a group chat, where it would read as a rebuke in front of the village.
+    body = render(Reply() if told or incoming.chat_type == "group" else Reply(SLOW_DOWN))
+    conn.execute(_MARK.values(status=LIMITED, response_body=body), {"inbound_id": inbound_id})
     if not told:
         log.warning(
             "%s sender %s… sent over %d messages a minute; the rest is stored, not processed",

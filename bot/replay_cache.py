@@ -10,40 +10,47 @@ came with, in the database so every gunicorn worker sees it: the same message ag
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, delete, select
 
 from bot.channels.official import BodyClaim
+from bot.db import insert_skipping_duplicates
 from bot.ledger.tables import SeenSignature
 
+PURGE_EVERY = dt.timedelta(minutes=1)
+_SEEN = SeenSignature.__table__
+_PURGE = delete(_SEEN).where(_SEEN.c.expires_at < bindparam("now"))
+_FIRST_BODY = select(_SEEN.c.body_sha256).where(
+    _SEEN.c.channel == bindparam("channel"), _SEEN.c.signature == bindparam("signature")
+)
 
-def claim(services, channel: str, body: BodyClaim) -> bool:
-    """Bind the message to its URL signature; False when the signature already came with another message."""
-    now: dt.datetime = services.clock.now()
-    try:
-        with services.sessions.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # Losing the last few claims in a crash only reopens a window of minutes: no WAL flush to wait for.
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            # Expired signatures can never pass the timestamp check again: forgetting them keeps the table small.
-            session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
-            session.add(
-                SeenSignature(
-                    channel=channel,
-                    signature=body.signature,
-                    body_sha256=body.body_sha256,
-                    expires_at=body.expires_at,
-                )
-            )
-        return True
-    except IntegrityError:
-        pass
-    with services.sessions() as session:
-        seen = session.scalar(
-            select(SeenSignature.body_sha256).where(
-                SeenSignature.channel == channel, SeenSignature.signature == body.signature
-            )
-        )
-    # None: the first claim expired and was removed in between, so this one is as good as new.
-    return seen is None or seen == body.body_sha256
+
+@functools.cache
+def _insert(dialect: str):
+    return insert_skipping_duplicates(_SEEN, ["channel", "signature"], dialect).returning(_SEEN.c.id)
+
+
+class ReplayCache:
+    """Binds URL signatures to messages inside the transaction that stores the message (bot.intake)."""
+
+    def __init__(self) -> None:
+        self._next_purge: dt.datetime | None = None
+
+    def claim(self, conn: Connection, channel: str, body: BodyClaim, now: dt.datetime) -> bool:
+        """False when the signature already came with another message."""
+        if self._next_purge is None or now >= self._next_purge:
+            # Expired signatures can never pass the timestamp check again; once a minute keeps the table small.
+            self._next_purge = now + PURGE_EVERY
+            conn.execute(_PURGE, {"now": now})
+        values = {
+            "channel": channel,
+            "signature": body.signature,
+            "body_sha256": body.body_sha256,
+            "expires_at": body.expires_at,
+        }
+        if conn.execute(_insert(conn.dialect.name), values).first() is not None:
+            return True
+        seen = conn.execute(_FIRST_BODY, {"channel": channel, "signature": body.signature}).scalar()
+        # None: the first claim expired and was removed in between, so this one is as good as new.
+        return seen is None or seen == body.body_sha256

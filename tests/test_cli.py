@@ -138,6 +138,7 @@ def test_commands_explain_a_missing_schema(tmp_path, monkeypatch):
         ("LEGALBOT_DELIVERY", "sms"),
         ("LEGALBOT_MAX_BODY_BYTES", "lots"),
         ("LEGALBOT_DATABASE_URL", "legalbot.db"),
+        ("LEGALBOT_DATABASE_URL", "mysql://u:p@db/legalbot"),
         ("LEGALBOT_SIMULATOR", "maybe"),
     ],
 )

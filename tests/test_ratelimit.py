@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bot import pipeline
+from bot import intake, pipeline
 from bot.app import create_app
 from bot.config import ConfigError, Settings
 from bot.ledger.tables import Consultation, InboundMessage
 from bot.messages import Incoming
-from bot.ratelimit import LIMITED, SLOW_DOWN, refuse_if_flooding
+from bot.ratelimit import LIMITED, SLOW_DOWN
 from bot.services import Services
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.test_console_support import PERSONAL
@@ -118,8 +118,7 @@ def test_no_slow_down_notice_in_a_group_chat(limited):
     answers = []
     for i in range(LIMIT + 2):
         incoming = Incoming("bridge", sender, "text", f"bridge:k1:{i}", text=f"大家好{i}", chat_type="group")
-        inbound_id = pipeline.store_inbound(limited, incoming)
-        answers.append(refuse_if_flooding(limited, incoming, inbound_id, lambda r: r.text.encode()))
+        answers.append(intake.store(limited, incoming, lambda r: r.text.encode()).answer)
     assert answers[:LIMIT] == [None] * LIMIT
     assert answers[LIMIT:] == [b"", b""]
     assert [r.status for r in rows(limited, sender)][LIMIT:] == [LIMITED, LIMITED]
@@ -130,8 +129,7 @@ def test_wecom_flood_is_limited_too(limited):
     told = []
     for i in range(LIMIT + 2):
         incoming = Incoming("wecom", "WangMing", "text", f"wecom:msg:{i}", text="待办")
-        inbound_id = pipeline.store_inbound(limited, incoming)
-        told.append(refuse_if_flooding(limited, incoming, inbound_id, lambda r: r.text.encode() if r.text else b""))
+        told.append(intake.store(limited, incoming, lambda r: r.text.encode() if r.text else b"").answer)
     assert told[LIMIT:] == [SLOW_DOWN.encode(), b""]
 
 

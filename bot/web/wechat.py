@@ -7,10 +7,11 @@ import logging
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import DBAPIError
 
-from bot import pipeline, replay_cache
+from bot import pipeline
 from bot.channels import ChannelError
-from bot.channels.official import CHANNEL, SUCCESS, OfficialChannel, Request
+from bot.channels.official import SUCCESS, OfficialChannel, Request
 from bot.channels.wechat_xml import XmlError
+from bot.intake import SignatureReused
 from bot.web import services
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,10 @@ def receive():
         log.error("malformed wechat message after a valid signature: %s", exc)
         return _plain(SUCCESS)
     try:
-        if parsed.claim is not None and not replay_cache.claim(services(), CHANNEL, parsed.claim):
-            log.warning("refused a callback URL signature replayed with a different message")
-            return _plain("signature already used for another message", 403)
-        body = pipeline.handle(services(), parsed.incoming, parsed.render)
+        body = pipeline.handle(services(), parsed.incoming, parsed.render, parsed.claim)
+    except SignatureReused:
+        log.warning("refused a callback URL signature replayed with a different message")
+        return _plain("signature already used for another message", 403)
     except DBAPIError as exc:
         # The message could not even be stored: 503 makes WeChat retry, so nothing is lost.
         log.error("database unavailable, asking WeChat to retry %s: %s", parsed.incoming.dedupe_key, type(exc).__name__)
