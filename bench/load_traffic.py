@@ -7,6 +7,7 @@ encrypted with WeRoBot's crypto (independent of the app's), built before the clo
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import sys
@@ -71,6 +72,7 @@ class Signer:
 
         self.crypt = MessageCrypt(TOKEN, AES_KEY, APPID)
         self.ids = iter(range(7_100_000_000_000_000_001, 8_000_000_000_000_000_000))
+        self.nonces = itertools.count(random.randrange(10**8, 9 * 10**8))
 
     def message(self, kind: str, sender: str, now: int, **fields: object) -> Message:
         parts = [
@@ -79,7 +81,8 @@ class Signer:
         ]
         parts += [f"<{k}>{v if isinstance(v, int) else cdata(str(v))}</{k}>" for k, v in fields.items()]
         xml = "<xml>" + "".join(parts) + "</xml>"
-        ts, nonce = str(now), str(random.randrange(10**9))
+        # Every callback of a run shares one timestamp: a nonce used twice would (rightly) be refused as a replay.
+        ts, nonce = str(now), str(next(self.nonces))
         wrapped = self.crypt.encrypt_message(xml, ts, nonce)
         blob = cdata(tag(wrapped, "Encrypt"))
         body = f"<xml><ToUserName>{cdata(ACCOUNT)}</ToUserName><Encrypt>{blob}</Encrypt></xml>"

@@ -7,6 +7,7 @@ import datetime as dt
 from bot import texts
 from bot.categories import category_label
 from bot.classifier.answerer import Decision
+from bot.classifier.legal_aid import AidGroup
 from bot.clock import fmt_local
 from bot.context import Context
 from bot.ledger import repo, states
@@ -22,24 +23,43 @@ def deadline_for(ctx: Context, consultation: Consultation) -> dt.datetime:
     return ctx.settings.calendar.add(start, hours)
 
 
-def new_consultation(ctx: Context, question: str, decision: Decision | None, status: str, route: str) -> Consultation:
+def new_consultation(
+    ctx: Context,
+    question: str,
+    decision: Decision | None,
+    status: str,
+    route: str,
+    legal_aid: AidGroup | None = None,
+    **fields,
+) -> Consultation:
+    """A new ledger record with the question as its first message.
+
+    Every field is set before the one INSERT: an attribute changed after it costs a second statement (an
+    UPDATE at commit) on the webhook's hot path.
+    """
     villager = ctx.villager
     village = villager.village if villager else None
-    consultation = Consultation(
-        village_id=village.id if village else None,
+    values = {
+        "village_id": village.id if village else None,
+        "adviser_id": village.adviser_a_id if village else None,
+        "category": decision.category if decision else None,
+        "confidence": decision.confidence if decision else None,
+        "faq_id": decision.faq_id if decision else None,
+        "alert_kind": decision.alert_kind if decision else None,
+        "legal_aid_group": legal_aid.code if legal_aid else None,
+        **fields,
+    }
+    values.update(
         villager_id=villager.id,
-        adviser_id=village.adviser_a_id if village else None,
         channel=ctx.channel,
-        category=decision.category if decision else None,
-        confidence=decision.confidence if decision else None,
         route=route,
         status=status,
         question=question,
-        faq_id=decision.faq_id if decision else None,
-        alert_kind=decision.alert_kind if decision else None,
         created_at=ctx.now,
         updated_at=ctx.now,
     )
+    # An ORM INSERT … RETURNING: the persistent object without the unit of work's bookkeeping.
+    consultation = Consultation(**values)
     ctx.session.add(consultation)
     ctx.session.flush()
     repo.add_message(
@@ -53,14 +73,28 @@ def new_consultation(ctx: Context, question: str, decision: Decision | None, sta
         inbound_id=ctx.inbound_id,
     )
     repo.add_event(ctx.session, consultation, "received", ctx.now)
+    if legal_aid is not None:
+        repo.add_event(ctx.session, consultation, "legal_aid_priority", ctx.now, legal_aid.label)
     return consultation
 
 
+def legal_aid_of(ctx: Context, text: str) -> AidGroup | None:
+    """The special group (legal-aid priority) a villager's words show, if any."""
+    return ctx.answerer.legal_aid.detect(text) if text else None
+
+
+def legal_aid_paragraph(ctx: Context, consultation: Consultation) -> str:
+    """The legal-aid paragraph for the reply to a new consultation of a special group (or "")."""
+    if not consultation.legal_aid_group:
+        return ""
+    return texts.LEGAL_AID.format(group=ctx.answerer.legal_aid.label(consultation.legal_aid_group))
+
+
 def triage_legal_aid(ctx: Context, consultation: Consultation, text: str) -> str:
-    """Mark a special group for legal-aid priority; returns the paragraph to add to the reply (or "")."""
+    """Mark an existing consultation for legal-aid priority; returns the paragraph to add to the reply (or "")."""
     if consultation.legal_aid_group or not text:
         return ""
-    group = ctx.answerer.legal_aid.detect(text)
+    group = legal_aid_of(ctx, text)
     if group is None:
         return ""
     consultation.legal_aid_group = group.code
@@ -71,17 +105,45 @@ def triage_legal_aid(ctx: Context, consultation: Consultation, text: str) -> str
     return texts.LEGAL_AID.format(group=group.label)
 
 
-def answer_by_bot(ctx: Context, question: str, decision: Decision) -> Consultation:
-    consultation = new_consultation(ctx, question, decision, states.BOT_ANSWERED, states.ROUTE_BOT)
-    consultation.answer = decision.answer
-    consultation.answered_at = consultation.delivered_at = ctx.now
+def answer_by_bot(ctx: Context, question: str, decision: Decision, legal_aid: AidGroup | None = None) -> Consultation:
+    consultation = new_consultation(
+        ctx,
+        question,
+        decision,
+        states.BOT_ANSWERED,
+        states.ROUTE_BOT,
+        legal_aid,
+        answer=decision.answer,
+        answered_at=ctx.now,
+        delivered_at=ctx.now,
+    )
     repo.add_message(ctx.session, consultation, "bot", decision.answer, ctx.now)
     repo.add_event(ctx.session, consultation, "answered_by_bot", ctx.now, decision.faq_id or "")
     return consultation
 
 
+def forward_new(
+    ctx: Context, question: str, decision: Decision | None, reason: str, legal_aid: AidGroup | None = None
+) -> Consultation:
+    """A new consultation handed straight to the village's A-post adviser (one INSERT, see new_consultation)."""
+    hours = ctx.settings.priority_hours if legal_aid else ctx.settings.escalate_b_hours
+    consultation = new_consultation(
+        ctx,
+        question,
+        decision,
+        states.WAITING,
+        states.ROUTE_ADVISER,
+        legal_aid,
+        forwarded_at=ctx.now,
+        escalation_level=0,
+        deadline_at=ctx.settings.calendar.add(ctx.now, hours),
+    )
+    _forwarded(ctx, consultation, reason)
+    return consultation
+
+
 def forward(ctx: Context, consultation: Consultation, reason: str) -> None:
-    """Hand the consultation to the village's A-post adviser and notify them through the outbox."""
+    """Hand an existing consultation to the village's A-post adviser."""
     village = consultation.village
     consultation.route = states.ROUTE_ADVISER
     if consultation.status != states.ALERT:
@@ -90,7 +152,13 @@ def forward(ctx: Context, consultation: Consultation, reason: str) -> None:
     consultation.adviser_id = village.adviser_a_id if village else None
     consultation.escalation_level, consultation.escalated_at, consultation.deadline_at = 0, None, None
     consultation.deadline_at = deadline_for(ctx, consultation)
+    _forwarded(ctx, consultation, reason)
+
+
+def _forwarded(ctx: Context, consultation: Consultation, reason: str) -> None:
+    """Record the forward and notify the A post through the outbox."""
     repo.add_event(ctx.session, consultation, "forwarded", ctx.now, reason)
+    village = consultation.village
     if village is not None:
         notify_adviser(ctx, consultation, village.adviser_a, adviser_notice(ctx, consultation))
 

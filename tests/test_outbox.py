@@ -41,9 +41,7 @@ def queue(services, recipient: str, text: str = "通知", window_at: dt.datetime
     with services.sessions.begin() as session:
         if window_at is not None:
             repo.open_window(session, recipient, window_at)
-        msg = repo.enqueue(session, recipient, text, now)
-        session.flush()
-        return msg.id
+        return repo.enqueue(session, recipient, text, now)
 
 
 def test_pending_message_inside_the_window_is_sent_once(services):

@@ -19,14 +19,13 @@ from bot.consultations import (
     add_follow_up,
     adviser_title,
     answer_by_bot,
-    forward,
-    new_consultation,
+    forward_new,
+    legal_aid_of,
     raise_alert,
-    triage_legal_aid,
 )
 from bot.context import Context
 from bot.handlers.commands import human_request
-from bot.ledger import repo, states
+from bot.ledger import repo
 from bot.messages import Incoming, Reply
 from bot.privacy import mask_personal
 from bot.village_groups import village_for_group
@@ -125,9 +124,8 @@ def go_private(ctx: Context, question: str, decision: Decision | None) -> str:
     if consultation is not None:
         add_follow_up(ctx, consultation, question)
     else:
-        consultation = new_consultation(ctx, question, decision, states.WAITING, states.ROUTE_ADVISER)
-        triage_legal_aid(ctx, consultation, question)
-        forward(ctx, consultation, "asked in a group chat; the answer goes to the sender privately")
+        reason = "asked in a group chat; the answer goes to the sender privately"
+        consultation = forward_new(ctx, question, decision, reason, legal_aid_of(ctx, question))
     adviser = consultation.adviser or village.adviser_a
     return GROUP_PRIVATE.format(village=village.name, adviser=adviser_title(adviser))
 

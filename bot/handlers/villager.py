@@ -10,10 +10,11 @@ from bot.consultations import (
     adviser_title,
     answer_by_bot,
     forward,
+    forward_new,
     forwarded_reply,
-    new_consultation,
+    legal_aid_of,
+    legal_aid_paragraph,
     raise_alert,
-    triage_legal_aid,
 )
 from bot.context import Context
 from bot.handlers.commands import human_request
@@ -66,9 +67,9 @@ def ask_for_human(msg: Incoming, ctx: Context) -> Reply | None:
         forward(ctx, recent, "villager asked for a person")
         return Reply(forwarded_reply(ctx, recent, human=True))
     decision = ctx.decide(rest) if rest else None
-    consultation = new_consultation(ctx, rest or HUMAN_PLACEHOLDER, decision, states.WAITING, states.ROUTE_ADVISER)
-    aid = triage_legal_aid(ctx, consultation, rest)
-    forward(ctx, consultation, "villager asked for a person")
+    question = rest or HUMAN_PLACEHOLDER
+    consultation = forward_new(ctx, question, decision, "villager asked for a person", legal_aid_of(ctx, rest))
+    aid = legal_aid_paragraph(ctx, consultation)
     return Reply(_join(forwarded_reply(ctx, consultation, human=True), aid))
 
 
@@ -104,14 +105,12 @@ def answer_question(msg: Incoming, ctx: Context) -> Reply | None:
     decision = ctx.decide(msg.text)
     if decision.action == "smalltalk":
         return Reply(decision.answer)
+    legal_aid = legal_aid_of(ctx, msg.text)
     if decision.action == "answer":
-        consultation = answer_by_bot(ctx, msg.text, decision)
-        aid = triage_legal_aid(ctx, consultation, msg.text)
-        return Reply(_join(decision.answer, aid, texts.RATE_PROMPT))
-    consultation = new_consultation(ctx, msg.text, decision, states.WAITING, states.ROUTE_ADVISER)
-    aid = triage_legal_aid(ctx, consultation, msg.text)
-    forward(ctx, consultation, "not confident enough to answer")
-    return Reply(_join(forwarded_reply(ctx, consultation), aid))
+        consultation = answer_by_bot(ctx, msg.text, decision, legal_aid)
+        return Reply(_join(decision.answer, legal_aid_paragraph(ctx, consultation), texts.RATE_PROMPT))
+    consultation = forward_new(ctx, msg.text, decision, "not confident enough to answer", legal_aid)
+    return Reply(_join(forwarded_reply(ctx, consultation), legal_aid_paragraph(ctx, consultation)))
 
 
 def _join(*parts: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session, lazyload
 
 from bot.ledger import states
 from bot.ledger.tables import (
@@ -77,6 +77,14 @@ def open_window(session: Session, openid: str, now: dt.datetime) -> None:
         window.opened_at, window.sent = now, 0
 
 
+# The ledger's rows are inserted with Core statements built once: every message writes a few of them, and
+# the ORM's unit of work cost several times the statement itself (bench/load.py). They are not added to the
+# session, so a relationship list already loaded in it (consultation.events) does not show them.
+_INSERT_OUTBOX = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
+_INSERT_EVENT = insert(ConsultationEvent.__table__)
+_INSERT_MESSAGE = insert(ConsultationMessage.__table__)
+
+
 def enqueue(
     session: Session,
     recipient: str,
@@ -86,24 +94,25 @@ def enqueue(
     purpose: str = "notice",
     status: str = "pending",
     kind: str = "text",
-) -> OutboxMessage:
-    msg = OutboxMessage(
-        recipient=recipient,
-        kind=kind,
-        text=text,
-        status=status,
-        created_at=now,
-        next_attempt_at=now,
-        consultation_id=consultation_id,
-        purpose=purpose,
-        attempts=0,
-    )
-    session.add(msg)
-    return msg
+) -> int:
+    """Queue a message in the outbox (the worker sends it); returns its id."""
+    values = {
+        "recipient": recipient,
+        "kind": kind,
+        "text": text,
+        "status": status,
+        "created_at": now,
+        "next_attempt_at": now,
+        "consultation_id": consultation_id,
+        "purpose": purpose,
+        "attempts": 0,
+    }
+    return session.connection().execute(_INSERT_OUTBOX, values).scalar_one()
 
 
 def add_event(session: Session, consultation: Consultation, kind: str, now: dt.datetime, detail: str = "") -> None:
-    session.add(ConsultationEvent(consultation_id=consultation.id, kind=kind, detail=detail or None, created_at=now))
+    values = {"consultation_id": consultation.id, "kind": kind, "detail": detail or None, "created_at": now}
+    session.connection().execute(_INSERT_EVENT, values)
 
 
 def add_message(
@@ -116,40 +125,56 @@ def add_message(
     media_id: str | None = None,
     inbound_id: int | None = None,
 ) -> None:
-    session.add(
-        ConsultationMessage(
-            consultation_id=consultation.id,
-            author=author,
-            text=text,
-            msg_type=msg_type,
-            media_id=media_id,
-            inbound_id=inbound_id,
-            created_at=now,
-        )
+    values = {
+        "consultation_id": consultation.id,
+        "author": author,
+        "text": text,
+        "msg_type": msg_type,
+        "media_id": media_id,
+        "inbound_id": inbound_id,
+        "created_at": now,
+    }
+    session.connection().execute(_INSERT_MESSAGE, values)
+
+
+def _first_consultation(session: Session, query, params: dict) -> Consultation | None:
+    """The id with one plain statement first: mostly there is none, and loading one joins several tables."""
+    found = session.connection().execute(query, params).scalar()
+    if found is None:
+        return None
+    # The thread and the events are loaded only if a handler reads them (most never do).
+    return session.get(Consultation, found, options=_WITHOUT_LISTS)
+
+
+_CONSULTATIONS = Consultation.__table__.c
+_WITHOUT_LISTS = (lazyload(Consultation.messages), lazyload(Consultation.events))
+_OPEN_CONSULTATION = (
+    select(_CONSULTATIONS.id)
+    .where(_CONSULTATIONS.villager_id == bindparam("villager_id"), _CONSULTATIONS.status.in_(states.OPEN))
+    .order_by(_CONSULTATIONS.id.desc())
+    .limit(1)
+)
+_RECENT_BOT_ANSWER = (
+    select(_CONSULTATIONS.id)
+    .where(
+        _CONSULTATIONS.villager_id == bindparam("villager_id"),
+        _CONSULTATIONS.status == states.BOT_ANSWERED,
+        _CONSULTATIONS.created_at >= bindparam("since"),
     )
+    .order_by(_CONSULTATIONS.id.desc())
+    .limit(1)
+)
 
 
 def open_consultation(session: Session, villager_id: int) -> Consultation | None:
     """The villager's consultation still waiting for a person, if any (follow-ups join it)."""
-    return session.scalar(
-        select(Consultation)
-        .where(Consultation.villager_id == villager_id, Consultation.status.in_(states.OPEN))
-        .order_by(Consultation.id.desc())
-        .limit(1)
-    )
+    session.flush()  # a consultation opened earlier in this transaction counts
+    return _first_consultation(session, _OPEN_CONSULTATION, {"villager_id": villager_id})
 
 
 def recent_bot_answer(session: Session, villager_id: int, since: dt.datetime) -> Consultation | None:
-    return session.scalar(
-        select(Consultation)
-        .where(
-            Consultation.villager_id == villager_id,
-            Consultation.status == states.BOT_ANSWERED,
-            Consultation.created_at >= since,
-        )
-        .order_by(Consultation.id.desc())
-        .limit(1)
-    )
+    session.flush()
+    return _first_consultation(session, _RECENT_BOT_ANSWER, {"villager_id": villager_id, "since": since})
 
 
 def pending_for_adviser(session: Session, adviser_id: int) -> list[Consultation]:
