@@ -1,11 +1,13 @@
 """Benchmark: per-question latency of the answering pipeline, by stage, and the model's memory.
 
-Prints figures; asserts nothing. Run: `.venv/bin/python bench/classify.py` (or `make bench`).
+Prints figures; asserts nothing. Run: `.venv/bin/python bench/classify.py` (or `make bench`); the model is read from
+``LEGALBOT_MODEL_DIR`` when set, else ``models/``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import sys
@@ -37,7 +39,8 @@ def main() -> None:
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    answerer = load_answerer(ROOT / "knowledge", ROOT / "models", progress=lambda m: print(m, file=sys.stderr))
+    model_dir = Path(os.environ.get("LEGALBOT_MODEL_DIR") or ROOT / "models")  # as `legalbot train` uses
+    answerer = load_answerer(ROOT / "knowledge", model_dir, progress=lambda m: print(m, file=sys.stderr))
     load_s = time.perf_counter() - t0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     questions = [json.loads(line)["text"] for line in (ROOT / "knowledge/eval/heldout.jsonl").open(encoding="utf-8")]

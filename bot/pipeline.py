@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot import intake, ratelimit, texts
 from bot.channels.official import BodyClaim
@@ -88,8 +88,16 @@ def _take(session, inbound_id: int) -> bool:
     Never committed as "processing": on success it becomes "done" in the same transaction; on a crash the
     transaction rolls back and the message is "received" again, for WeChat's retry to take over.
     """
-    taken = _INBOUND.update().where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_((STORED, FAILED)))
-    return session.connection().execute(taken.values(status=TAKEN)).rowcount == 1
+    return session.connection().execute(_TAKE, {"inbound_id": inbound_id}).rowcount == 1
+
+
+# The processing transaction's own statements, built once (building one costs about as much as running it).
+_THIS_INBOUND = _INBOUND.c.id == bindparam("inbound_id")
+_TAKE = _INBOUND.update().where(_THIS_INBOUND, _INBOUND.c.status.in_((STORED, FAILED))).values(status=TAKEN)
+_DONE = _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, response_body=bindparam("body"), error=None)
+_ADVISER_BY_OPENID = select(Adviser.__table__.c.id).where(Adviser.__table__.c.openid == bindparam("openid"))
+_OUTBOX = OutboxMessage.__table__.c
+_HAS_HELD = select(_OUTBOX.id).where(_OUTBOX.recipient == bindparam("openid"), _OUTBOX.status == "held").limit(1)
 
 
 def process(services, incoming: Incoming, inbound_id: int, render: Render) -> bytes:
@@ -105,8 +113,7 @@ def process(services, incoming: Incoming, inbound_id: int, render: Render) -> by
                 reply = dispatch(incoming, ctx)
                 reply = with_held_messages(ctx, reply)
                 body = render(reply)
-                done = _INBOUND.update().where(_INBOUND.c.id == inbound_id)
-                session.connection().execute(done.values(status=DONE, response_body=body, error=None))
+                session.connection().execute(_DONE, {"inbound_id": inbound_id, "body": body})
         return body if body is not None else replay(services, incoming, render)  # another attempt finished it
     except Exception as exc:
         log.exception("inbound %s (%s) failed; kept for retry", inbound_id, incoming.dedupe_key)
@@ -136,7 +143,7 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now) -
         ctx.adviser = repo.adviser_by_wecom(session, incoming.sender)
         return ctx
     # Most senders are villagers: look for an adviser with one cheap statement before loading any object.
-    adviser_id = session.connection().execute(select(Adviser.id).where(Adviser.openid == incoming.sender)).scalar()
+    adviser_id = session.connection().execute(_ADVISER_BY_OPENID, {"openid": incoming.sender}).scalar()
     ctx.adviser = session.get(Adviser, adviser_id) if adviser_id is not None else None
     if ctx.adviser is None:
         ctx.villager = repo.get_or_create_villager(session, incoming.sender, services.pseudonym(incoming.sender), now)
@@ -165,8 +172,7 @@ def with_held_messages(ctx: Context, reply: Reply) -> Reply:
         return reply  # never post someone's answer into a group chat
     # Held messages are rare: ask with one plain statement first (no ORM loading, no flush of the pending
     # ledger rows, which the commit flushes anyway). Nothing in this transaction holds a message.
-    is_held = (OutboxMessage.recipient == ctx.incoming.sender, OutboxMessage.status == "held")
-    if ctx.session.connection().execute(select(OutboxMessage.id).where(*is_held).limit(1)).first() is None:
+    if ctx.session.connection().execute(_HAS_HELD, {"openid": ctx.incoming.sender}).first() is None:
         return reply
     held = repo.take_held(ctx.session, ctx.incoming.sender, ctx.now)
     if not held:

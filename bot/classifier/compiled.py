@@ -81,17 +81,16 @@ def _union(pipeline) -> list:
 
 
 def compile_category(pipeline, vocabularies: _Vocabularies) -> CategoryModel:
-    """The category pipeline: a calibrated linear SVM, or the mean of one and a ComplementNB."""
+    """The category pipeline: a calibrated linear SVM, or one combined with a ComplementNB."""
     blocks, width = vocabularies.blocks(_union(pipeline))
     model = pipeline.named_steps["model"]
     classes = np.asarray(model.classes_)
     if hasattr(model, "calibrated_classifiers_"):
-        members = [_calibrated(model, classes, width)]
-    elif hasattr(model, "svm_") and hasattr(model, "nb_"):  # bot.classifier.model.SvmNbEnsemble: their mean
+        return CategoryModel(classes, blocks, [_calibrated(model, classes, width)])
+    if hasattr(model, "svm_") and hasattr(model, "nb_"):  # bot.classifier.model.SvmNbEnsemble
         members = [_calibrated(model.svm_, classes, width), _complement_nb(model.nb_, classes)]
-    else:
-        raise ValueError(f"cannot compile a {type(model).__name__}: teach bot/classifier/compiled.py its scores")
-    return CategoryModel(classes, blocks, members)
+        return CategoryModel(classes, blocks, members, nb_weight=model.nb_weight, gate=model.gate_index_)
+    raise ValueError(f"cannot compile a {type(model).__name__}: teach bot/classifier/compiled.py its scores")
 
 
 def _calibrated(calibrated, classes: np.ndarray, width: int) -> CalibratedLinear:

@@ -232,11 +232,14 @@ class ComplementNaiveBayes:
 
 
 class CategoryModel:
-    """The category classifier's ``predict_proba``: the mean of its members' probabilities, from arrays."""
+    """The category classifier's ``predict_proba`` from arrays: one calibrated SVM, or an SVM and a Naive
+    Bayes combined as ``bot.classifier.model.SvmNbEnsemble`` does (the gate label's probability from the
+    SVM alone, the other labels' split by the weighted mean of both)."""
 
-    def __init__(self, classes, blocks: list[Block], members: list):
+    def __init__(self, classes, blocks: list[Block], members: list, nb_weight: float = 0.5, gate: int = -1):
         self.classes_ = np.asarray(classes)
         self.blocks, self.members = blocks, members
+        self.nb_weight, self.gate = nb_weight, gate
         self._analyzer: TextAnalyzer | None = None
 
     @property
@@ -246,11 +249,27 @@ class CategoryModel:
     def proba(self, analysis: Analysis) -> np.ndarray:
         idx, values = features(self.blocks, analysis)
         probas = [m.proba(idx, values) for m in self.members]
-        return probas[0] if len(probas) == 1 else sum(probas) / len(probas)
+        if len(probas) == 1:
+            return probas[0]
+        svm, nb = probas
+        if self.gate < 0:
+            return (1.0 - self.nb_weight) * svm + self.nb_weight * nb
+        mixed = (1.0 - self.nb_weight) * _without(svm, self.gate) + self.nb_weight * _without(nb, self.gate)
+        mixed *= 1.0 - svm[self.gate]
+        mixed[self.gate] = svm[self.gate]
+        return mixed
 
     def predict_proba(self, text: str) -> np.ndarray:
         """The probabilities for one text (tests and benchmarks; the answerer shares one analysis)."""
         return self.proba(self._analyzer.analyze(text))
+
+
+def _without(proba: np.ndarray, gate: int) -> np.ndarray:
+    """The distribution over every label but ``gate`` (renormalised; all zero when nothing is left)."""
+    rest = proba.copy()
+    rest[gate] = 0.0
+    total = rest.sum()
+    return rest / total if total > 0 else rest
 
 
 @dataclass(frozen=True)

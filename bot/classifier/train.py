@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 ARTIFACT = "classifier.joblib"  # the fitted scikit-learn objects: evaluation, retraining, reference
 RUNTIME = "runtime.pkl"  # the compiled arrays a serving process loads (bot.classifier.runtime)
 SIDECAR = "classifier.json"
-FORMAT_VERSION = 3  # 2: compiled runtime artifact beside the joblib; 3: packed character keys, float32 NB
+FORMAT_VERSION = 4  # 2: compiled runtime beside the joblib; 3: packed character keys, float32 NB; 4: SVM + NB
 
 
 class ModelError(RuntimeError):

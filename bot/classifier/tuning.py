@@ -12,6 +12,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -149,7 +150,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the chosen values to knowledge/thresholds.yaml")
     args = parser.parse_args()
     knowledge = PROJECT_ROOT / "knowledge"
-    answerer = load_answerer(knowledge, PROJECT_ROOT / "models")
+    # The same model directory as `legalbot train` and `legalbot eval` (bot.config.Settings).
+    answerer = load_answerer(knowledge, Path(os.environ.get("LEGALBOT_MODEL_DIR") or PROJECT_ROOT / "models"))
     signals = collect(answerer, load_jsonl(knowledge / "eval" / "faq_heldout.jsonl"))
     tune = [s for s in signals if s.split == "tune"]
     test = [s for s in signals if s.split == "test"]

@@ -19,9 +19,11 @@ from bot.ledger.tables import (
     Villager,
 )
 
+_VILLAGER_BY_OPENID = select(Villager).where(Villager.openid == bindparam("openid"))
+
 
 def villager_by_openid(session: Session, openid: str) -> Villager | None:
-    return session.scalar(select(Villager).where(Villager.openid == openid))
+    return session.scalar(_VILLAGER_BY_OPENID, {"openid": openid})
 
 
 def get_or_create_villager(session: Session, openid: str, pseudonym: str, now: dt.datetime) -> Villager:
