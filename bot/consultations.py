@@ -51,12 +51,15 @@ def new_consultation(
     status: str,
     route: str,
     legal_aid: AidGroup | None = None,
+    *,
+    bot_answer: str | None = None,
+    then: tuple[tuple[str, str], ...] = (),
     **fields,
 ) -> Consultation:
-    """A new ledger record with the question as its first message.
+    """A new ledger record with the question as its first message (and the bot's answer, if it answered).
 
-    Every field is set before the one INSERT: an attribute changed after it costs a second statement (an
-    UPDATE at commit) on the webhook's hot path.
+    Every field is set before the one INSERT, and the thread and the events (received, legal-aid priority,
+    then ``then``) go in one statement each: on the webhook's hot path every statement counts.
     """
     villager = ctx.villager
     village = villager.village if villager else None
@@ -79,21 +82,23 @@ def new_consultation(
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    # An ORM INSERT … RETURNING: the persistent object without the unit of work's bookkeeping.
     consultation = _insert(ctx.session, values)
-    repo.add_message(
-        ctx.session,
-        consultation,
-        "villager",
-        question,
-        ctx.now,
-        msg_type=ctx.incoming.msg_type if ctx.incoming else "text",
-        media_id=ctx.incoming.media_id if ctx.incoming else None,
-        inbound_id=ctx.inbound_id,
-    )
-    repo.add_event(ctx.session, consultation, "received", ctx.now)
+    incoming = ctx.incoming
+    messages = [
+        {
+            "author": "villager",
+            "text": question,
+            "msg_type": incoming.msg_type if incoming else "text",
+            "media_id": incoming.media_id if incoming else None,
+            "inbound_id": ctx.inbound_id,
+        }
+    ]
+    if bot_answer is not None:
+        messages.append({"author": "bot", "text": bot_answer})
+    events = [("received", "")]
     if legal_aid is not None:
-        repo.add_event(ctx.session, consultation, "legal_aid_priority", ctx.now, legal_aid.label)
+        events.append(("legal_aid_priority", legal_aid.label))
+    repo.record(ctx.session, consultation, ctx.now, messages, [*events, *then])
     return consultation
 
 
@@ -125,20 +130,19 @@ def triage_legal_aid(ctx: Context, consultation: Consultation, text: str) -> str
 
 
 def answer_by_bot(ctx: Context, question: str, decision: Decision, legal_aid: AidGroup | None = None) -> Consultation:
-    consultation = new_consultation(
+    return new_consultation(
         ctx,
         question,
         decision,
         states.BOT_ANSWERED,
         states.ROUTE_BOT,
         legal_aid,
+        bot_answer=decision.answer,
+        then=(("answered_by_bot", decision.faq_id or ""),),
         answer=decision.answer,
         answered_at=ctx.now,
         delivered_at=ctx.now,
     )
-    repo.add_message(ctx.session, consultation, "bot", decision.answer, ctx.now)
-    repo.add_event(ctx.session, consultation, "answered_by_bot", ctx.now, decision.faq_id or "")
-    return consultation
 
 
 def forward_new(
@@ -153,11 +157,12 @@ def forward_new(
         states.WAITING,
         states.ROUTE_ADVISER,
         legal_aid,
+        then=(("forwarded", reason),),
         forwarded_at=ctx.now,
         escalation_level=0,
         deadline_at=ctx.settings.calendar.add(ctx.now, hours),
     )
-    _forwarded(ctx, consultation, reason)
+    _notify_a_post(ctx, consultation)
     return consultation
 
 
@@ -175,8 +180,11 @@ def forward(ctx: Context, consultation: Consultation, reason: str) -> None:
 
 
 def _forwarded(ctx: Context, consultation: Consultation, reason: str) -> None:
-    """Record the forward and notify the A post through the outbox."""
     repo.add_event(ctx.session, consultation, "forwarded", ctx.now, reason)
+    _notify_a_post(ctx, consultation)
+
+
+def _notify_a_post(ctx: Context, consultation: Consultation) -> None:
     village = consultation.village
     if village is not None:
         notify_adviser(ctx, consultation, village.adviser_a, adviser_notice(ctx, consultation))

@@ -139,6 +139,25 @@ def add_message(
     session.connection().execute(_INSERT_MESSAGE, values)
 
 
+def record(
+    session: Session, consultation: Consultation, now: dt.datetime, messages: list[dict], events: list[tuple[str, str]]
+) -> None:
+    """Several messages (dicts of add_message's arguments) and events (kind, detail): one statement each."""
+    if messages:
+        rows = [
+            {"msg_type": "text", "media_id": None, "inbound_id": None, **m, "consultation_id": consultation.id}
+            | {"created_at": now}
+            for m in messages
+        ]
+        session.connection().execute(_INSERT_MESSAGE, rows)
+    if events:
+        rows = [
+            {"consultation_id": consultation.id, "kind": kind, "detail": detail or None, "created_at": now}
+            for kind, detail in events
+        ]
+        session.connection().execute(_INSERT_EVENT, rows)
+
+
 def _first_consultation(session: Session, query, params: dict) -> Consultation | None:
     """The id with one plain statement first: mostly there is none, and loading one joins several tables."""
     found = session.connection().execute(query, params).scalar()
