@@ -53,3 +53,12 @@ def test_faq_answers_carry_citations(answerer):
     decision = answerer.decide("结婚年龄男的女的各是多少")
     assert decision.action == "answer" and decision.faq_id.startswith("marriage_family")
     assert decision.citations and decision.citations[0].startswith("《")
+
+
+def test_smalltalk_is_decided_by_the_svm_alone(answerer):
+    """Naive Bayes only splits the legal categories: greetings keep the SVM's calibrated smalltalk probability."""
+    model = answerer.pipeline.named_steps["model"]
+    features = answerer.pipeline.named_steps["features"].transform(["你好", "在吗", "宅基地被占了咋整"])
+    gate = model.gate_index_
+    assert np.allclose(model.predict_proba(features)[:, gate], model.svm_.predict_proba(features)[:, gate])
+    assert np.allclose(model.predict_proba(features).sum(axis=1), 1.0)

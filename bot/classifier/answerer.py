@@ -23,6 +23,7 @@ class Thresholds:
     faq_score: float = 0.0  # the FAQ classifier's decision value for its best entry
     faq_margin: float = 0.3  # … and its lead over the runner-up
     answer_similarity: float = 0.3  # cosine of the wording to that entry's closest phrasing
+    near_miss_lead: float = -1.0  # … minus the cosine to the closest near-miss question (-1: not checked)
     answer_confidence: float = 0.5  # the category model must agree with the entry's category this surely
     long_question_chars: int = 60  # longer messages are personal stories: a person should read them
     max_specifics: int = 99  # amounts, durations, "他说", "但是"…: the marks of a personal case
@@ -160,6 +161,7 @@ class Answerer:
             and match.score >= t.faq_score
             and match.margin >= t.faq_margin
             and match.similarity >= t.answer_similarity
+            and match.similarity - match.near_miss >= t.near_miss_lead
             and len(text) <= t.long_question_chars
             and count_specifics(text) <= t.max_specifics
         )

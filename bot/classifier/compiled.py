@@ -140,16 +140,24 @@ def compile_faq(index: FaqIndex, vocabularies: _Vocabularies) -> FaqModel:
     none_class = classes.index(NONE) if NONE in classes else -1
     weights = SparseRows.from_dense(np.ascontiguousarray(np.asarray(model.coef_).T))
     sim_blocks, _ = vocabularies.blocks(index.vectorizers_)
-    matrix = index.matrix_.tocsc()
-    n_rows = matrix.shape[0]
-    targets = matrix.indices.astype(np.uint16 if n_rows <= 65536 else np.int32)
-    sim_rows = SparseRows(matrix.indptr.astype(np.int64), targets, np.asarray(matrix.data, np.float64), n_rows)
+    sim_rows = _by_feature(index.matrix_)
+    neg_rows = _by_feature(index.negatives_) if index.negatives_ is not None else None
     owners = index.owners_
     owner_rows = np.array(
         [(np.searchsorted(owners, i, "left"), np.searchsorted(owners, i, "right")) for i in range(len(entries))]
     )
     intercept = np.asarray(model.intercept_, dtype=np.float64)
-    return FaqModel(entries, class_owner, none_class, blocks, weights, intercept, sim_blocks, sim_rows, owner_rows)
+    return FaqModel(
+        entries, class_owner, none_class, blocks, weights, intercept, sim_blocks, sim_rows, owner_rows, neg_rows
+    )
+
+
+def _by_feature(matrix) -> SparseRows:
+    """A texts × features TF-IDF matrix as rows by feature, whose ``dot`` gives a query's cosine to each text."""
+    matrix = matrix.tocsc()
+    n_rows = matrix.shape[0]
+    targets = matrix.indices.astype(np.uint16 if n_rows <= 65536 else np.int32)
+    return SparseRows(matrix.indptr.astype(np.int64), targets, np.asarray(matrix.data, np.float64), n_rows)
 
 
 def compile_runtime(pipeline, faq_index: FaqIndex) -> Runtime:

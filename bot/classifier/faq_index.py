@@ -2,7 +2,9 @@
 
 The classifier (a linear SVM over each entry's question, paraphrases and answer) says *which* entry a
 question is and by what margin; the cosine similarity to that entry's closest phrasing says how close
-the wording really is. The bot answers only when both, and the category model, agree.
+the wording really is. The bot answers only when both, and the category model, agree. The cosine to the
+closest near-miss question (``knowledge/faq_negatives.txt``: near an entry's topic, answered by none) is
+the third signal: a question worded more like a known near miss than like the entry goes to a person.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class FaqIndex:
         self.owners_ = np.asarray(owners)
         self.vectorizers_ = _features(tokenizer)
         self.matrix_ = None
+        self.negatives_ = None
         self.classifier_ = None
         if len(entries) >= 2:
             weight = 1 / math.sqrt(len(self.vectorizers_))
@@ -57,6 +60,8 @@ class FaqIndex:
             # Near-miss questions that no entry answers form one more class: a question closer to them
             # than to any entry has no margin, so it goes to a person.
             negatives = negatives or []
+            if negatives:  # … and, in the same similarity space, the near-miss signal
+                self.negatives_ = hstack([v.transform(negatives) * weight for v in self.vectorizers_]).tocsr()
             ids = [entries[i].id for i in owners] + [e.id for e in entries] + [NONE] * len(negatives)
             self.classifier_ = Pipeline(
                 [
@@ -78,4 +83,7 @@ class FaqIndex:
         weight = 1 / math.sqrt(len(self.vectorizers_))
         query = hstack([v.transform([text]) * weight for v in self.vectorizers_]).tocsr()
         similarity = (self.matrix_ @ query.T).toarray()[:, 0][self.owners_ == owner].max()
-        return FaqMatch(self.entries[owner], float(scores[first]), float(scores[first]) - rival, float(similarity))
+        near_miss = (self.negatives_ @ query.T).toarray().max() if self.negatives_ is not None else 0.0
+        return FaqMatch(
+            self.entries[owner], float(scores[first]), float(scores[first]) - rival, float(similarity), float(near_miss)
+        )

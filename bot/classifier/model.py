@@ -43,7 +43,9 @@ def gated_mean(svm_proba: np.ndarray, nb_proba: np.ndarray, gate: int, nb_weight
 class SvmNbEnsemble(ClassifierMixin, BaseEstimator):
     """A calibrated linear SVM and a ComplementNB on the same features, combined by ``gated_mean``."""
 
-    def __init__(self, c: float = 0.5, alpha: float = 0.3, nb_weight: float = 0.5, gate: str = SMALLTALK, seed: int = 0):
+    def __init__(
+        self, c: float = 0.5, alpha: float = 0.3, nb_weight: float = 0.5, gate: str = SMALLTALK, seed: int = 0
+    ):
         self.c = c
         self.alpha = alpha
         self.nb_weight = nb_weight

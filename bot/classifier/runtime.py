@@ -278,12 +278,25 @@ class FaqMatch:
     score: float  # the FAQ classifier's decision value for this entry
     margin: float  # its lead over the runner-up (the near-miss class included)
     similarity: float  # cosine to the entry's closest phrasing
+    near_miss: float = 0.0  # cosine to the closest near-miss question (faq_negatives.txt), 0 without any
 
 
 class FaqModel:
     """The FAQ classifier's decision values and the wording similarity, from arrays."""
 
-    def __init__(self, entries, class_owner, none_class, blocks, weights, intercept, sim_blocks, sim_rows, owner_rows):
+    def __init__(
+        self,
+        entries,
+        class_owner,
+        none_class,
+        blocks,
+        weights,
+        intercept,
+        sim_blocks,
+        sim_rows,
+        owner_rows,
+        neg_rows=None,
+    ):
         self.entries: list[FaqEntry] = list(entries)
         self.by_id = {e.id: i for i, e in enumerate(self.entries)}
         self.class_owner = class_owner  # FAQ class → entry position (-1 for the near-miss class)
@@ -291,6 +304,7 @@ class FaqModel:
         self.blocks, self.weights, self.intercept = blocks, weights, intercept
         self.sim_blocks, self.sim_rows = sim_blocks, sim_rows
         self.owner_rows = owner_rows  # entry position → (first, end) of its phrasings' rows
+        self.neg_rows = neg_rows  # the near-miss questions, like sim_rows (None without any)
         self.sim_weight = 1 / np.sqrt(len(sim_blocks)) if sim_blocks else 1.0
         self._analyzer: TextAnalyzer | None = None
 
@@ -303,10 +317,12 @@ class FaqModel:
 
     def similarity(self, analysis: Analysis) -> np.ndarray:
         """Cosine of the text to every phrasing (each block l2-normalised and weighted 1/√blocks)."""
-        idx, values = features(self.sim_blocks, analysis)
+        return self._cosines(self.sim_rows, *features(self.sim_blocks, analysis))
+
+    def _cosines(self, rows: SparseRows, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
         if not idx.size:
-            return np.zeros(self.sim_rows.size)
-        return self.sim_rows.dot(idx, values * self.sim_weight)
+            return np.zeros(rows.size)
+        return rows.dot(idx, values * self.sim_weight)
 
     def best(self, analysis: Analysis) -> FaqMatch | None:
         if not self.entries or self.weights is None:
@@ -319,8 +335,10 @@ class FaqModel:
         rival = float(np.max(np.delete(scores, first))) if scores.size > 1 else float("-inf")
         owner = int(self.class_owner[first])
         start, end = self.owner_rows[owner]
-        similarity = float(self.similarity(analysis)[start:end].max())
-        return FaqMatch(self.entries[owner], float(scores[first]), float(scores[first]) - rival, similarity)
+        idx, values = features(self.sim_blocks, analysis)
+        similarity = float(self._cosines(self.sim_rows, idx, values)[start:end].max())
+        near_miss = float(self._cosines(self.neg_rows, idx, values).max()) if self.neg_rows is not None else 0.0
+        return FaqMatch(self.entries[owner], float(scores[first]), float(scores[first]) - rival, similarity, near_miss)
 
     def match(self, text: str) -> FaqMatch | None:
         """The entry the FAQ classifier prefers, with its score, margin and wording similarity."""
@@ -344,5 +362,5 @@ class Runtime:
 
     @property
     def nbytes(self) -> int:
-        parts = (self.faq.weights, self.faq.sim_rows)
+        parts = (self.faq.weights, self.faq.sim_rows, self.faq.neg_rows)
         return self.category.nbytes + sum(p.nbytes for p in parts if p is not None)
