@@ -6,10 +6,9 @@ harmless: they get the stored reply bytes and change nothing. The processing tra
 with a conditional UPDATE, so exactly one attempt processes it, and an attempt that dies (worker killed,
 database gone) leaves it to WeChat's next retry.
 
-Per-message cost (bench/load.py): the row is inserted with one Core statement (``ON CONFLICT DO NOTHING``
-tells a retry apart without an exception), the text is classified before the processing transaction
-opens (on SQLite that transaction holds the database's single write lock), and the reply is stored
-without reading the row back.
+Per-message cost (bench/load.py): storing is one transaction (bot.intake); the text is classified before
+the processing transaction opens (on SQLite that transaction holds the database's single write lock); its
+statements are built once per process, and the reply is stored without reading the row back.
 """
 
 from __future__ import annotations
