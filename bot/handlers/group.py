@@ -18,15 +18,14 @@ from bot.classifier.answerer import Decision
 from bot.consultations import (
     add_follow_up,
     adviser_title,
-    answer_by_bot,
     forward_new,
-    legal_aid_of,
     raise_alert,
 )
 from bot.context import Context
 from bot.handlers.commands import human_request
 from bot.ledger import repo
 from bot.messages import Incoming, Reply
+from bot.opening import answer_by_bot, legal_aid_of
 from bot.privacy import mask_personal
 from bot.village_groups import village_for_group
 

@@ -8,18 +8,16 @@ from bot import texts
 from bot.consultations import (
     add_follow_up,
     adviser_title,
-    answer_by_bot,
     forward,
     forward_new,
     forwarded_reply,
-    legal_aid_of,
-    legal_aid_paragraph,
     raise_alert,
 )
 from bot.context import Context
 from bot.handlers.commands import human_request
 from bot.ledger import repo, states
 from bot.messages import Incoming, Reply
+from bot.opening import answer_by_bot, legal_aid_of, legal_aid_paragraph
 
 MEDIA_NAMES = {
     "voice": "语音",
