@@ -51,6 +51,8 @@ def hand_over(ctx: Context, consultation: Consultation, adviser: Adviser) -> Adv
 
 def answer_offline(ctx: Context, consultation: Consultation, adviser: Adviser, note: str) -> None:
     """线下答复: answered face to face or by phone; recorded in the ledger, nothing sent to the villager."""
+    if consultation.status not in states.OPEN:
+        raise ActionError(f"#{consultation.id} 已经答复过了；如需补充，请用上面的答复框。")
     if not note.strip():
         raise ActionError("请写明线下答复的情况，例如：已电话联系，建议先申请调解。")
     consultation.status, consultation.route = states.ADVISER_ANSWERED, states.ROUTE_ADVISER
@@ -97,8 +99,12 @@ def record_disposal(ctx: Context, consultation: Consultation, who: str, disposal
 
 def propose_faq(ctx: Context, consultation: Consultation, adviser: Adviser) -> FaqCandidate:
     """Offer this answer as a new FAQ entry; a bureau reviewer edits and publishes it."""
+    if consultation.faq_candidate:
+        raise ActionError(f"#{consultation.id} 已经提交过常见问题候选，不用再提交。")
     if consultation.status != states.ADVISER_ANSWERED or not consultation.answer:
         raise ActionError(f"#{consultation.id} 还没有答复，答复后才能提交为常见问题。")
+    if consultation.answered_offline:
+        raise ActionError(f"#{consultation.id} 是线下答复，没有可发给村民的答复原文，不能提交为常见问题。")
     candidate = FaqCandidate(
         consultation_id=consultation.id,
         adviser_id=adviser.id,

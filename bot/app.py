@@ -18,6 +18,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        # The console and dashboard cookie: never readable by scripts, not sent by other sites' forms, and
+        # only over https once the deployment is served over https (LEGALBOT_PUBLIC_URL).
+        SESSION_COOKIE_NAME="legalbot_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
     app.extensions["legalbot"] = services
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.app import create_app
 from bot.auth import issue_login_code
 from bot.clock import fmt_local
 from bot.config import ConfigError, Settings
@@ -233,3 +234,16 @@ def test_pages_are_not_cached_framed_or_scripted(client, roster):
     assert "script-src" not in resp.headers["Content-Security-Policy"]  # default-src 'none' forbids scripts
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["Referrer-Policy"] == "no-referrer"  # the login link carries the code
+
+
+@pytest.mark.parametrize(
+    ("public_url", "secure"), [("http://127.0.0.1:5000", False), ("https://fl.example.gov.cn", True)]
+)
+def test_session_cookie_is_http_only_same_site_and_secure_behind_https(roster, public_url, secure):
+    roster.settings = roster.settings.with_overrides(public_url=public_url)
+    client = create_app(services=roster, warm=False).test_client()
+    page = client.get("/adviser/login", base_url=public_url)  # the login form puts a CSRF token in the session
+    [cookie] = [h for h in page.headers.getlist("Set-Cookie") if h.startswith("legalbot_session=")]
+    parts = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert "httponly" in parts and "samesite=lax" in parts
+    assert ("secure" in parts) is secure

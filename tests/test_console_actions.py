@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.ledger import states
 from bot.ledger.tables import FaqCandidate
-from tests.helpers import ADVISER_LI, outbox
+from tests.helpers import ADVISER_LI, ADVISER_WANG, outbox
 from tests.test_console_support import CHENGGUAN_HEDONG, WANG, ask, login, post, reload
 
 V = "oVillagerConsoleAct001"
@@ -131,3 +131,21 @@ def test_alert_is_acknowledged_and_its_disposal_recorded(client, roster, wechat)
 def test_acknowledging_an_ordinary_consultation_is_refused(client, roster, case):
     resp = post(client, url(case, "acknowledge"), follow=True)
     assert "不是紧急事项" in resp.get_data(as_text=True) and reload(roster, case.id).alert_acked_at is None
+
+
+def test_an_offline_answer_cannot_be_proposed_as_an_faq(client, roster, case):
+    """No answer text ever reached the villager, so there is nothing to publish (also not by a crafted POST)."""
+    post(client, url(case, "offline"), note="已电话联系，当面说明了。")
+    refused = post(client, url(case, "faq"), follow=True).get_data(as_text=True)
+    assert "线下答复" in refused and "不能提交为常见问题" in refused
+    with roster.sessions() as session:
+        assert session.scalars(select(FaqCandidate)).all() == []
+
+
+def test_the_wechat_command_proposes_an_faq_once_like_the_console(roster, wechat, case):
+    wechat.text(ADVISER_WANG, f"#{case.id} {ANSWER}")
+    wechat.text(ADVISER_WANG, f"#{case.id} 可作为常见问题")
+    again = wechat.text(ADVISER_WANG, f"#{case.id} 可作为常见问题")
+    assert "已经提交过" in again.text
+    with roster.sessions() as session:
+        assert len(session.scalars(select(FaqCandidate)).all()) == 1

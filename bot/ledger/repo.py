@@ -206,7 +206,7 @@ def pending_for_adviser(session: Session, adviser_id: int) -> list[Consultation]
         session.scalars(
             select(Consultation)
             .where(Consultation.village_id.in_(village_ids), Consultation.status.in_(states.OPEN))
-            .order_by(Consultation.created_at)
+            .order_by(Consultation.created_at, Consultation.id)
         )
     )
 

@@ -20,7 +20,6 @@ from bot.advisers import (
 from bot.categories import category_label
 from bot.consultations import relay_answer
 from bot.context import Context
-from bot.ledger import states
 from bot.ledger.tables import Adviser, Consultation
 from bot.web import services
 from bot.web.adviser import bp
@@ -97,8 +96,6 @@ def offline(number: int):
     note = _field("note")
 
     def run(ctx, consultation, adviser):
-        if consultation.status not in states.OPEN:
-            raise ActionError(f"#{consultation.id} 已经答复过了；如需补充，请用上面的答复框。")
         answer_offline(ctx, consultation, adviser, note)
         return f"已把 #{consultation.id} 记为线下答复。"
 
@@ -136,8 +133,6 @@ def faq(number: int):
     """可作为常见问题: the answer becomes an FAQ candidate for the bureau's review."""
 
     def run(ctx, consultation, adviser):
-        if consultation.faq_candidate:
-            raise ActionError(f"#{consultation.id} 已经提交过常见问题候选，不用再提交。")
         propose_faq(ctx, consultation, adviser)
         return texts.FAQ_PROPOSED.format(number=consultation.id)
 
