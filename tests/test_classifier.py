@@ -62,3 +62,17 @@ def test_smalltalk_is_decided_by_the_svm_alone(answerer):
     gate = model.gate_index_
     assert np.allclose(model.predict_proba(features)[:, gate], model.svm_.predict_proba(features)[:, gate])
     assert np.allclose(model.predict_proba(features).sum(axis=1), 1.0)
+
+
+def test_threshold_search_breaks_ties_towards_the_strictest_setting():
+    """When every setting answers the same questions on the tune half, the strictest one is chosen."""
+    from bot.classifier.answerer import Thresholds
+    from bot.classifier.tuning import GRID, Signals, search
+
+    signal = Signals("x-001", "tune", "x-001", "land", 1.0, 1.0, 0.5, 0.0, "land", 0.9, 10, 0)
+    chosen = search([signal] * 40, Thresholds())
+    strict = {
+        name: values[0] if name in ("long_question_chars", "max_specifics") else values[-1]
+        for name, values in GRID.items()
+    }
+    assert {name: getattr(chosen, name) for name in GRID} == strict
