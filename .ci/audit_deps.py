@@ -4,8 +4,11 @@
 2. Where pip-audit could not get that data (CI's registry proxy serves only ``/pypi/<name>/json``, so
    pip-audit skips every package and would report "No known vulnerabilities found"), the same PyPI data is
    read for the project's newest release, which is exact when the pin *is* the newest release.
-3. A pin that neither step could audit fails the run unless .ci/audit-exceptions.txt lists it with a reason;
-   the listed ones are printed on every run.
+3. A pin that neither step could audit (a newer release is out, so only that one's data is readable) fails
+   the run unless .ci/audit-exceptions.txt lists it with a reason, or the release that superseded it is less
+   than GRACE_DAYS old: the registry mirror gains releases between a commit and its CI run, and a pin that
+   was the newest a few days ago gets a loud warning and that long to be bumped, not a red build.
+   The listed ones and the ones in their grace period are printed on every run.
 
 A vulnerability, an unreachable registry or an answer that cannot be read fails the run (exit 1).
 Usage: python .ci/audit_deps.py constraints.txt
@@ -19,11 +22,15 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
 
 PROJECT_URL = "https://pypi.org/pypi/{name}/json"
 EXCEPTIONS = Path(__file__).with_name("audit-exceptions.txt")
 TIMEOUT = 30
+GRACE_DAYS = 21
 
 
 def canonical(name: str) -> str:
@@ -82,6 +89,31 @@ def newest_release_data(name: str) -> dict:
         sys.exit(f"AUDIT FAILED: cannot read PyPI's data for {name} ({exc}); check the network, then run again")
 
 
+def superseded_at(data: dict, pinned: str) -> datetime | None:
+    """When the first release newer than the pin was uploaded (None when the registry does not say)."""
+    try:
+        pin = Version(pinned)
+    except InvalidVersion:
+        return None
+    times = []
+    for version, files in data.get("releases", {}).items():
+        try:
+            newer = Version(version) > pin and not Version(version).is_prerelease
+        except InvalidVersion:
+            continue
+        stamps = [f["upload_time_iso_8601"] for f in files if f.get("upload_time_iso_8601") and not f.get("yanked")]
+        if newer and stamps:
+            times.append(min(datetime.fromisoformat(t.replace("Z", "+00:00")) for t in stamps))
+    return min(times) if times else None
+
+
+def newer_than(version: str, other: str) -> bool:
+    try:
+        return Version(version) > Version(other)
+    except InvalidVersion:
+        return False
+
+
 def main(requirements: Path) -> int:
     pins = read_pins(requirements)
     audited, skipped = run_pip_audit(requirements)
@@ -90,7 +122,7 @@ def main(requirements: Path) -> int:
     for name in sorted(skipped):
         data = newest_release_data(name)
         if data["info"]["version"] != pins[name]:
-            unaudited.append((name, pins[name], data["info"]["version"]))
+            unaudited.append((name, pins[name], data["info"]["version"], superseded_at(data, pins[name])))
             continue
         audited[name] = [v for v in data.get("vulnerabilities") or [] if not v.get("withdrawn")]
         if audited[name]:
@@ -106,9 +138,21 @@ def main(requirements: Path) -> int:
         for v in vulns:
             fixes = ", ".join(v.get("fix_versions") or v.get("fixed_in") or []) or "no fixed release yet"
             print(f"VULNERABLE {name}=={pins[name]}: {v['id']} {' '.join(v.get('aliases', []))} — fixed in {fixes}")
-    for name, version, newest in unaudited:
+    now = datetime.now(UTC)
+    for name, version, newest, since in unaudited:
         reason = exceptions.get((name, version))
-        if reason is None:
+        if reason is None and newer_than(version, newest):
+            print(
+                f"NOT YET AUDITED {name}=={version}: PyPI's data still names {newest} as the newest release; "
+                "the pin is audited once that data catches up (usually within hours)"
+            )
+        elif reason is None and since is not None and now - since < timedelta(days=GRACE_DAYS):
+            due = (since + timedelta(days=GRACE_DAYS)).date()
+            print(
+                f"NOT YET AUDITED {name}=={version} (newest {newest}, out since {since.date()}): bump the pin "
+                f"before {due}; after that this fails the audit"
+            )
+        elif reason is None:
             failed = True
             print(
                 f"NOT AUDITED {name}=={version} (newest {newest}): PyPI's data for this release is unreachable; "
