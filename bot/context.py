@@ -21,6 +21,7 @@ class Context:
     now: dt.datetime
     villager: Villager | None = None
     adviser: Adviser | None = None
+    held_waiting: bool | None = None  # messages held for the sender (None: not looked up yet)
     _decisions: dict = field(default_factory=dict)
 
     @classmethod

@@ -6,7 +6,7 @@ On the webhook's hot path (bench/load.py), so the record is written with prebuil
 from __future__ import annotations
 
 from sqlalchemy import insert
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import texts
 from bot.classifier.answerer import Decision
@@ -27,10 +27,20 @@ def _insert(session, values: dict) -> Consultation:
     column is given, so the object is complete and nothing is read back.
     """
     row = {key: values.get(key, _UNSET.get(key)) for key in _CONSULTATION_COLUMNS}
-    consultation = Consultation(id=session.connection().execute(_INSERT, row).scalar_one(), **row)
-    make_transient_to_detached(consultation)  # as if just loaded: its values are the stored ones
-    session.add(consultation)
-    return consultation
+    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    return repo.attach_loaded(session, Consultation, row)  # as if just loaded: its values are the stored ones
+
+
+def _with_loaded_relations(consultation: Consultation, villager, village) -> None:
+    """The new record's villager, village and advisers are in the session already: no lazy loads later."""
+    set_committed_value(consultation, "villager", villager)
+    set_committed_value(consultation, "village", village)
+    if consultation.adviser_id is None:
+        set_committed_value(consultation, "adviser", None)
+    elif village is not None and consultation.adviser_id == village.adviser_a_id:
+        set_committed_value(consultation, "adviser", village.adviser_a)
+    if consultation.answered_by_id is None:
+        set_committed_value(consultation, "answered_by", None)
 
 
 def new_consultation(
@@ -72,6 +82,7 @@ def new_consultation(
         updated_at=ctx.now,
     )
     consultation = _insert(ctx.session, values)
+    _with_loaded_relations(consultation, villager, village)
     incoming = ctx.incoming
     messages = [
         {

@@ -1,14 +1,16 @@
 """One inbound message, end to end: store it, claim it once, dispatch, record, render the reply.
 
-The inbound row is written in its own transaction before anything else, so nothing is lost; its unique
-dedupe key makes WeChat's retries (and the same retry reaching several gunicorn workers or servers)
-harmless: they get the stored reply bytes and change nothing. The processing transaction takes the row
-with a conditional UPDATE, so exactly one attempt processes it, and an attempt that dies (worker killed,
-database gone) leaves it to WeChat's next retry.
+One transaction per message: its first writes store the inbound row (bot.intake), then the handlers run
+and the reply is stored with it. The row's unique dedupe key makes WeChat's retries (and the same retry
+reaching several gunicorn workers or servers) harmless: they wait for the first attempt's commit, then get
+its stored reply bytes and change nothing. Nothing is lost: when processing fails, the transaction rolls
+back and the message is stored on its own as failed (the worker retries it, bot.jobs.inbound); when even
+that fails, the database is gone and the webhook answers 503, so WeChat retries; and a process killed
+mid-way commits nothing, so WeChat's retry finds the message new.
 
-Per-message cost (bench/load.py): storing is one transaction (bot.intake); the text is classified before
-the processing transaction opens (on SQLite that transaction holds the database's single write lock); its
-statements are built once per process, and the reply is stored without reading the row back.
+Per-message cost (bench/load.py): one commit; the text is classified before the transaction opens (on
+SQLite that transaction holds the database's single write lock); statements are built once per process,
+and the reply is stored without reading the row back.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 
 from sqlalchemy import bindparam, select
 
-from bot import intake, ratelimit, texts
+from bot import intake, ratelimit, senders, texts
 from bot.channels.official import BodyClaim
 from bot.channels.wechat_xml import MAX_REPLY_BYTES
 from bot.context import Context
@@ -35,22 +37,39 @@ log = logging.getLogger(__name__)
 Render = Callable[[Reply], bytes]
 RETRY_WAIT_SECONDS = 4.0  # WeChat gives up after 5 s; answer a concurrent retry before that.
 # inbound_messages.status: stored → (taken, inside the processing transaction only) → done | failed.
-STORED, TAKEN, DONE, FAILED = intake.RECEIVED, "processing", "done", "failed"
+STORED, TAKEN, DONE, FAILED = intake.RECEIVED, "processing", "done", intake.FAILED
 # Channels we cannot push through (no customer-service API): answers wait for the sender's next message.
 NO_PUSH_CHANNELS = ("bridge", "wecom_bot")
 
 
 def handle(services, incoming: Incoming, render: Render, claim: BodyClaim | None = None) -> bytes:
-    """Process one message exactly once and return the bytes to answer with.
+    """Store and process one message exactly once and return the bytes to answer with.
 
-    Raises intake.SignatureReused when ``claim``'s URL signature already came with another message.
+    Raises intake.SignatureReused when ``claim``'s URL signature already came with another message, and
+    the database's error when the message could not be stored at all (the caller answers 503).
     """
-    stored = intake.store(services, incoming, render, claim)
-    if stored.inbound_id is None:
-        return replay(services, incoming, render)
-    if stored.answer is not None:  # over the sender's rate limit: stored, not processed
-        return stored.answer
-    return process(services, incoming, stored.inbound_id, render)
+    now = services.clock.now()
+    try:
+        decisions = classify_first(services, incoming, now)
+        with services.sessions.begin() as session:
+            # Inserted as taken: it commits as done (or limited), or not at all.
+            stored = intake.store_in(session.connection(), services, incoming, render, claim, now, TAKEN)
+            if stored.answer is not None:  # over the sender's rate limit: stored, not processed
+                return stored.answer
+            if stored.inbound_id is not None:
+                return _dispatch(services, session, incoming, stored.inbound_id, now, decisions, render)
+    except intake.SignatureReused:
+        raise
+    except Exception as exc:
+        log.exception("inbound %s failed; keeping it for a retry", incoming.dedupe_key)
+        body = render(Reply(texts.SORRY))
+        if intake.keep_failed(services, incoming, claim, body, _error_text(exc)):
+            return body
+    return replay(services, incoming, render)  # a retry, or another attempt stored it first
+
+
+def _error_text(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 _INBOUND = InboundMessage.__table__  # Core statements on the hot path: a fraction of the ORM's cost
@@ -94,43 +113,51 @@ def _take(session, inbound_id: int) -> bool:
 _THIS_INBOUND = _INBOUND.c.id == bindparam("inbound_id")
 _TAKE = _INBOUND.update().where(_THIS_INBOUND, _INBOUND.c.status.in_((STORED, FAILED))).values(status=TAKEN)
 _DONE = _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, response_body=bindparam("body"), error=None)
-_ADVISER_BY_OPENID = select(Adviser.__table__.c.id).where(Adviser.__table__.c.openid == bindparam("openid"))
 _OUTBOX = OutboxMessage.__table__.c
 _HAS_HELD = select(_OUTBOX.id).where(_OUTBOX.recipient == bindparam("openid"), _OUTBOX.status == "held").limit(1)
 
 
 def process(services, incoming: Incoming, inbound_id: int, render: Render) -> bytes:
-    """Dispatch in one transaction; on any error roll back, keep the message, answer a fixed apology."""
+    """A stored message that no attempt finished (failed before, or stored by an older version): take it
+    and dispatch; on any error roll back, keep it failed, answer a fixed apology."""
     try:
-        decisions = classify_first(services, incoming)
+        now = services.clock.now()
+        decisions = classify_first(services, incoming, now)
         body = None
         with services.sessions.begin() as session:
             if _take(session, inbound_id):
-                now = services.clock.now()
-                ctx = build_context(services, session, incoming, inbound_id, now)
-                ctx._decisions.update(decisions)
-                reply = dispatch(incoming, ctx)
-                reply = with_held_messages(ctx, reply)
-                body = render(reply)
-                session.connection().execute(_DONE, {"inbound_id": inbound_id, "body": body})
+                body = _dispatch(services, session, incoming, inbound_id, now, decisions, render)
         return body if body is not None else replay(services, incoming, render)  # another attempt finished it
     except Exception as exc:
         log.exception("inbound %s (%s) failed; kept for retry", inbound_id, incoming.dedupe_key)
         body = render(Reply(texts.SORRY))
-        error = f"{type(exc).__name__}: {exc}"[:2000]
         with services.engine.begin() as conn:
             unfinished = _INBOUND.update().where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_((STORED, FAILED)))
-            failed = conn.execute(unfinished.values(status=FAILED, response_body=body, error=error))
+            failed = conn.execute(unfinished.values(status=FAILED, response_body=body, error=_error_text(exc)))
         return body if failed.rowcount == 1 else replay(services, incoming, render)
 
 
-def classify_first(services, incoming: Incoming) -> dict:
+def _dispatch(services, session, incoming: Incoming, inbound_id: int, now, decisions: dict, render: Render) -> bytes:
+    """The handlers, then the reply rendered and stored with the message (status done)."""
+    ctx = build_context(services, session, incoming, inbound_id, now)
+    ctx._decisions.update(decisions)
+    reply = with_held_messages(ctx, dispatch(incoming, ctx))
+    body = render(reply)
+    session.connection().execute(_DONE, {"inbound_id": inbound_id, "body": body})
+    return body
+
+
+def classify_first(services, incoming: Incoming, now) -> dict:
     """The answerer's decision on a villager's text, made before the transaction opens (pure CPU work).
 
-    Every villager text is classified (the sensitive-matter check comes first), so this is never wasted on
-    them; WeCom members are advisers, whose commands are not classified.
+    Every villager text is classified (the sensitive-matter check comes first), so this is rarely wasted:
+    only on retries, and not on a flood, which this process's own count recognises (the database's count
+    decides; a message it lets through is classified inside the transaction, when a handler asks).
+    WeCom members are advisers, whose commands are not classified.
     """
     if incoming.is_event or incoming.channel == "wecom" or not incoming.text.strip():
+        return {}
+    if services.flood_hint.over(incoming.sender, now, services.settings.rate_limit_per_minute):
         return {}
     return {incoming.text: services.answerer.decide(incoming.text)}
 
@@ -141,11 +168,13 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now) -
         # WeCom members are identified by their userid; only advisers use the WeCom app.
         ctx.adviser = repo.adviser_by_wecom(session, incoming.sender)
         return ctx
-    # Most senders are villagers: look for an adviser with one cheap statement before loading any object.
-    adviser_id = session.connection().execute(_ADVISER_BY_OPENID, {"openid": incoming.sender}).scalar()
-    ctx.adviser = session.get(Adviser, adviser_id) if adviser_id is not None else None
+    sender = senders.look_up(session, incoming.sender)
+    ctx.held_waiting = sender.has_held
+    ctx.adviser = session.get(Adviser, sender.adviser_id) if sender.adviser_id is not None else None
     if ctx.adviser is None:
-        ctx.villager = repo.get_or_create_villager(session, incoming.sender, services.pseudonym(incoming.sender), now)
+        ctx.villager = sender.villager or repo.get_or_create_villager(
+            session, incoming.sender, services.pseudonym(incoming.sender), now
+        )
     if not incoming.is_event and incoming.channel not in NO_PUSH_CHANNELS:
         open_window(session, incoming.sender, now)
     return ctx
@@ -169,10 +198,14 @@ def with_held_messages(ctx: Context, reply: Reply) -> Reply:
     """
     if ctx.incoming.is_event or ctx.incoming.chat_type == "group":
         return reply  # never post someone's answer into a group chat
-    # Held messages are rare: ask with one plain statement first (no ORM loading, no flush of the pending
-    # ledger rows, which the commit flushes anyway). Nothing in this transaction holds a message.
-    if ctx.session.connection().execute(_HAS_HELD, {"openid": ctx.incoming.sender}).first() is None:
+    # Held messages are rare: bot.senders asked at the start (nothing in this transaction holds a message);
+    # otherwise one plain statement (no ORM loading, no flush of the pending ledger rows).
+    if ctx.held_waiting is False:
         return reply
+    if ctx.held_waiting is None:
+        held_any = ctx.session.connection().execute(_HAS_HELD, {"openid": ctx.incoming.sender}).first()
+        if held_any is None:
+            return reply
     held = repo.take_held(ctx.session, ctx.incoming.sender, ctx.now)
     if not held:
         return reply

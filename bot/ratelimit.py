@@ -75,3 +75,24 @@ def answer_if_flooding(
             limit,
         )
     return body
+
+
+class FloodHint:
+    """This process's count of each sender's messages in the current minute: a hint, not the limit.
+
+    The pipeline classifies a text before its transaction opens; a sender this process alone has seen
+    over the limit is flooding, and its messages are not worth that work (the database's count, across all
+    workers, still decides). Cleared every minute, so it holds at most one minute's senders.
+    """
+
+    def __init__(self) -> None:
+        self._minute: dt.datetime | None = None
+        self._counts: dict[str, int] = {}
+
+    def over(self, sender: str, now: dt.datetime, limit: int) -> bool:
+        minute = now.replace(second=0, microsecond=0)
+        if minute != self._minute:
+            self._minute, self._counts = minute, {}
+        count = self._counts.get(sender, 0) + 1
+        self._counts[sender] = count
+        return count > limit

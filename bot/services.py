@@ -15,6 +15,7 @@ from bot.classifier.answerer import Answerer
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.db import build_engine, build_session_factory
+from bot.ratelimit import FloodHint
 from bot.replay_cache import ReplayCache
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class Services:
     sessions: sessionmaker[Session]
     clock: object = field(default_factory=SystemClock)
     replay_cache: ReplayCache = field(default_factory=ReplayCache)
+    flood_hint: FloodHint = field(default_factory=FloodHint)
     _answerer: Answerer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

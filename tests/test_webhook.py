@@ -190,3 +190,36 @@ def test_healthz(client):
 
 def test_appid_in_settings_is_the_receive_id(wechat):
     assert wechat.appid == APPID
+
+
+def test_a_failure_while_processing_keeps_the_message_and_rolls_back_the_ledger(wechat, roster, services, monkeypatch):
+    """Stored and processed in one transaction: a failure rolls the ledger rows back, the message is then
+    stored on its own as failed with the apology sent, and a later attempt processes it once."""
+    from bot import pipeline, texts
+
+    wechat.event(VILLAGER, "subscribe", "qrscene_370303001")
+
+    working, failing = pipeline.with_held_messages, [True]
+
+    def broken(ctx, reply):
+        if failing:
+            raise RuntimeError("disk on fire")
+        return working(ctx, reply)
+
+    monkeypatch.setattr(pipeline, "with_held_messages", broken)
+    xml = wechat.xml(VILLAGER, "text", Content=PERSONAL_CASE, MsgId=987654321)
+    resp = wechat.post(xml)
+    assert resp.status == 200 and resp.text == texts.SORRY
+    with services.sessions() as session:
+        row = session.scalar(select(InboundMessage).where(InboundMessage.text == PERSONAL_CASE))
+        assert (row.status, row.error) == ("failed", "RuntimeError: disk on fire")
+    assert count(services, Consultation) == 0  # the handlers' rows went with the rollback
+
+    failing.clear()
+    retry = wechat.post(xml)  # the same message again (WeChat's retry, or the worker's)
+    assert retry.status == 200 and retry.text != texts.SORRY
+    with services.sessions() as session:
+        assert session.get(InboundMessage, row.id).status == "done"
+    assert count(services, Consultation) == 1
+    assert wechat.post(xml).text == retry.text  # and from then on the stored reply
+    assert count(services, Consultation) == 1
