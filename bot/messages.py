@@ -32,6 +32,21 @@ class Incoming:
     def is_event(self) -> bool:
         return self.msg_type == "event"
 
+    @classmethod
+    def from_stored(cls, row) -> Incoming:
+        """The message again from its inbound_messages row (a private message: groups are not stored as such)."""
+        return cls(
+            channel=row.channel,
+            sender=row.sender,
+            msg_type=row.msg_type,
+            dedupe_key=row.dedupe_key,
+            text=row.text or "",
+            media_id=row.media_id,
+            event=row.event,
+            event_key=row.event_key,
+            sent_at=row.sent_at,
+        )
+
 
 @dataclass
 class Reply:

@@ -113,6 +113,8 @@ def _take(session, inbound_id: int) -> bool:
 _THIS_INBOUND = _INBOUND.c.id == bindparam("inbound_id")
 _TAKE = _INBOUND.update().where(_THIS_INBOUND, _INBOUND.c.status.in_((STORED, FAILED))).values(status=TAKEN)
 _DONE = _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, response_body=bindparam("body"), error=None)
+_FINISHED = _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, error=None)
+_NOW = object()  # build_context's default window time: the message's own processing time
 _OUTBOX = OutboxMessage.__table__.c
 _HAS_HELD = select(_OUTBOX.id).where(_OUTBOX.recipient == bindparam("openid"), _OUTBOX.status == "held").limit(1)
 
@@ -135,6 +137,32 @@ def process(services, incoming: Incoming, inbound_id: int, render: Render) -> by
             unfinished = _INBOUND.update().where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_((STORED, FAILED)))
             failed = conn.execute(unfinished.values(status=FAILED, response_body=body, error=_error_text(exc)))
         return body if failed.rowcount == 1 else replay(services, incoming, render)
+
+
+def process_late(services, incoming: Incoming, inbound_id: int, received_at, deliver) -> bool:
+    """The worker's attempt at a message no webhook attempt finished (bot.jobs.inbound).
+
+    The same handlers in one transaction; the reply cannot be the callback's answer any more, so
+    ``deliver(ctx, reply)`` queues it, in that transaction. The stored answer bytes stay those the webhook
+    sent. False when the attempt failed (the message stays failed, with the error) or was not needed.
+    """
+    try:
+        now = services.clock.now()
+        decisions = classify_first(services, incoming, now)
+        with services.sessions.begin() as session:
+            if not _take(session, inbound_id):
+                return False
+            ctx = build_context(services, session, incoming, inbound_id, now, window_at=received_at)
+            ctx._decisions.update(decisions)
+            deliver(ctx, dispatch(incoming, ctx))
+            session.connection().execute(_FINISHED, {"inbound_id": inbound_id})
+        return True
+    except Exception as exc:
+        log.exception("inbound %s failed again in the worker", inbound_id)
+        with services.engine.begin() as conn:
+            unfinished = _INBOUND.update().where(_INBOUND.c.id == inbound_id, _INBOUND.c.status.in_((STORED, FAILED)))
+            conn.execute(unfinished.values(status=FAILED, error=_error_text(exc)))
+        return False
 
 
 def _dispatch(services, session, incoming: Incoming, inbound_id: int, now, decisions: dict, render: Render) -> bytes:
@@ -162,7 +190,8 @@ def classify_first(services, incoming: Incoming, now) -> dict:
     return {incoming.text: services.answerer.decide(incoming.text)}
 
 
-def build_context(services, session, incoming: Incoming, inbound_id: int, now) -> Context:
+def build_context(services, session, incoming: Incoming, inbound_id: int, now, window_at=_NOW) -> Context:
+    """The handlers' context; the sender's WeChat service window opens at ``window_at`` (default: now)."""
     ctx = Context(session=session, services=services, incoming=incoming, inbound_id=inbound_id, now=now)
     if incoming.channel == "wecom":
         # WeCom members are identified by their userid; only advisers use the WeCom app.
@@ -176,7 +205,10 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now) -
             session, incoming.sender, services.pseudonym(incoming.sender), now
         )
     if not incoming.is_event and incoming.channel not in NO_PUSH_CHANNELS:
-        open_window(session, incoming.sender, now)
+        if window_at is _NOW:
+            open_window(session, incoming.sender, now)
+        else:
+            repo.open_window_since(session, incoming.sender, window_at)
     return ctx
 
 

@@ -41,6 +41,7 @@ MEDIA_JOINED = "收到您发的{kind}，已附到您的咨询（编号#{number}�
 MEDIA_NO_CONSULTATION = '收到您发的{kind}。我暂时看不了{kind}，请用文字简单说说遇到了什么事，或回复"人工"找律师。'
 UNSUPPORTED = '这类消息我暂时处理不了。有法律问题请直接打字或发语音问我，找律师请回复"人工"。'
 SORRY = "抱歉，系统刚才出了点问题，您的消息已保存，我们会尽快处理。着急可拨打" + HOTLINE + "。"
+LATE_REPLY = "您好，刚才系统出了点问题，让您久等了。您之前发来的消息，回复如下：\n\n"
 
 ADVISER_NOTICE = (
     "【新咨询 #{number}】{village}（{town}）\n村民{villager}于{asked_at}提问，请在{deadline}前答复。\n"

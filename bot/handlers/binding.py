@@ -76,7 +76,7 @@ def bind_villager(ctx: Context, village: Village) -> Reply:
     kept_id, villager.pending_inbound_id = villager.pending_inbound_id, None
     if kept_id:
         kept = ctx.session.get(InboundMessage, kept_id)
-        reply = dispatch_question(_incoming_from(kept), ctx, kept_id)
+        reply = dispatch_question(Incoming.from_stored(kept), ctx, kept_id)
         if reply is not None and reply.text:
             parts.append(reply.text)
     return Reply("\n\n".join(parts))
@@ -97,17 +97,3 @@ def bind_adviser(ctx: Context, phone: str) -> Reply:
     repo.release_adviser_notices(ctx.session, adviser, ctx.now)
     villages = "、".join(v.name for v in repo.villages_of(ctx.session, adviser.id)) or "（暂无）"
     return Reply(texts.ADVISER_BOUND.format(name=adviser.name, villages=villages))
-
-
-def _incoming_from(row: InboundMessage) -> Incoming:
-    return Incoming(
-        channel=row.channel,
-        sender=row.sender,
-        msg_type=row.msg_type,
-        dedupe_key=row.dedupe_key,
-        text=row.text or "",
-        media_id=row.media_id,
-        event=row.event,
-        event_key=row.event_key,
-        sent_at=row.sent_at,
-    )

@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.delivery import Gateway
 from bot.jobs.escalation import chase
+from bot.jobs.inbound import retry_unfinished
 from bot.jobs.outbox import deliver_due
 from bot.services import Services
 
@@ -60,6 +61,15 @@ def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway
         "interval",
         seconds=60,
         id="chase_consultations",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _safely("retry_unfinished_inbound", lambda: retry_unfinished(services)),
+        "interval",
+        seconds=60,
+        id="retry_unfinished_inbound",
         max_instances=1,
         coalesce=True,
         replace_existing=True,

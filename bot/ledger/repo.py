@@ -44,6 +44,7 @@ def attach_loaded(session: Session, model: type, values: dict):
     session.add(obj)
     return obj
 
+
 def get_or_create_villager(session: Session, openid: str, pseudonym: str, now: dt.datetime) -> Villager:
     villager = villager_by_openid(session, openid)
     if villager is None:
@@ -86,6 +87,15 @@ def villages_named(session: Session, name: str) -> list[Village]:
         return exact
     stem = name.removesuffix("村") or name
     return list(session.scalars(select(Village).where(Village.name.contains(stem)).order_by(Village.code)))
+
+
+def open_window_since(session: Session, openid: str, at: dt.datetime) -> None:
+    """The user wrote at ``at`` (a message processed late): the window opens then, unless it opened later."""
+    window = session.get(ServiceWindow, openid)
+    if window is None:
+        session.add(ServiceWindow(openid=openid, opened_at=at, sent=0))
+    elif window.opened_at < at:
+        window.opened_at, window.sent = at, 0
 
 
 def open_window(session: Session, openid: str, now: dt.datetime) -> None:

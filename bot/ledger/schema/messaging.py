@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.ledger.schema.base import Base, utcnow
@@ -15,8 +15,17 @@ class InboundMessage(Base):
     """Every inbound message, stored before anything else happens; the dedupe key makes retries harmless."""
 
     __tablename__ = "inbound_messages"
-    # The per-sender flood check counts a sender's messages of the last minute (bot.ratelimit).
-    __table_args__ = (Index("ix_inbound_sender_received", "sender", "received_at"),)
+    # The per-sender flood check counts a sender's messages of the last minute (bot.ratelimit); the worker
+    # finds the few unfinished messages (bot.jobs.inbound) through a partial index that holds only them.
+    __table_args__ = (
+        Index("ix_inbound_sender_received", "sender", "received_at"),
+        Index(
+            "ix_inbound_unfinished",
+            "received_at",
+            sqlite_where=text("status IN ('received', 'failed')"),
+            postgresql_where=text("status IN ('received', 'failed')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -32,6 +41,7 @@ class InboundMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="received")
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the worker's retries
 
 
 class ServiceWindow(Base):
