@@ -6,9 +6,34 @@ import click
 from sqlalchemy import select
 
 from bot.cli import cli, command_services, database_errors
-from bot.knowledge.faq import KnowledgeError
-from bot.knowledge.publish import build_entry, publish
+from bot.knowledge.publish import (
+    RETRAIN_HINT,
+    CandidateError,
+    Review,
+    ReviewError,
+    default_statutes,
+    publish_candidate,
+    reject_candidate,
+    waiting_candidate,
+)
 from bot.ledger.tables import FaqCandidate
+
+FIELD_LABELS = {
+    "category": "类别",
+    "question": "标准问题",
+    "paraphrases": "其他问法（--paraphrase）",
+    "answer": "答复",
+    "citations": "法律依据（--citation）",
+    "next_step": "下一步",
+    "knowledge": "知识库",
+}
+
+
+def field_label(key: str) -> str:
+    """The Chinese name of a review field (``citation_2`` → 第2条 --citation)."""
+    if key.startswith("citation_"):
+        return f"第{key.removeprefix('citation_')}条 --citation"
+    return FIELD_LABELS.get(key, key)
 
 
 @cli.group()
@@ -41,43 +66,47 @@ def faq_publish(candidate_id, question, answer, paraphrases, citations, next_ste
     services = command_services()
     parsed = []
     for citation in citations:
-        law, sep, article = citation.partition(":")
+        law, sep, article = citation.replace("：", ":").partition(":")
         if not sep:
             raise click.ClickException(f"--citation '{citation}' 应写成 法律名:第X条，例如 民法典:第一千零七十七条")
         parsed.append((law.strip(), article.strip()))
     with database_errors(), services.sessions.begin() as session:
-        candidate = session.get(FaqCandidate, candidate_id)
-        if candidate is None or candidate.status != "proposed":
-            raise click.ClickException(f"没有待审核的候选 #{candidate_id}：用 `legalbot faq candidates` 查看")
-        now = services.clock.now()
         try:
-            raw = build_entry(
-                candidate.id,
-                category or candidate.category or "other",
-                question or candidate.question,
-                list(paraphrases),
-                answer or candidate.answer,
-                parsed,
-                next_step,
-                now.date(),
+            candidate = waiting_candidate(session, candidate_id)
+            review = Review(
+                category=category or candidate.category or "other",
+                question=question or candidate.question,
+                paraphrases=tuple(paraphrases),
+                answer=answer or candidate.answer,
+                citations=tuple(parsed),
+                next_step=next_step,
             )
-            entry = publish(services.settings.knowledge_dir / "faq", raw)
-        except KnowledgeError as exc:
-            raise click.ClickException(f"{exc}（请按提示修改后重试）") from exc
-        candidate.status, candidate.faq_id = "published", entry.id
-        candidate.reviewed_by, candidate.reviewed_at = reviewer, now
-    click.echo(f"已发布为 {entry.id}。请运行 `legalbot train`（或等待夜间自动重训）让机器人使用它。")
+            entry = publish_candidate(
+                candidate,
+                review,
+                reviewer=reviewer,
+                now=services.clock.now(),
+                faq_dir=services.settings.knowledge_dir / "faq",
+                statutes=default_statutes(),
+            )
+        except CandidateError as exc:
+            raise click.ClickException(f"{exc}：用 `legalbot faq candidates` 查看待审核的候选") from exc
+        except ReviewError as exc:
+            lines = "\n".join(f"  {field_label(key)}：{text}" for key, text in exc.problems.items())
+            raise click.ClickException(f"没有发布，请按提示修改后重试：\n{lines}") from exc
+    click.echo(f"已发布为 {entry.id}。{RETRAIN_HINT}")
 
 
 @faq.command("reject")
 @click.argument("candidate_id", type=int)
 @click.option("--reviewer", required=True)
 def faq_reject(candidate_id: int, reviewer: str) -> None:
-    """Decline a candidate."""
+    """Decline a candidate that waits for review."""
     services = command_services()
     with database_errors(), services.sessions.begin() as session:
-        candidate = session.get(FaqCandidate, candidate_id)
-        if candidate is None:
-            raise click.ClickException(f"没有候选 #{candidate_id}")
-        candidate.status, candidate.reviewed_by, candidate.reviewed_at = "rejected", reviewer, services.clock.now()
+        try:
+            candidate = waiting_candidate(session, candidate_id)
+            reject_candidate(candidate, reviewer=reviewer, now=services.clock.now())
+        except CandidateError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"已退回候选 #{candidate_id}。")

@@ -8,6 +8,6 @@ from flask import Blueprint
 bp = Blueprint("bureau", __name__)
 
 # The view modules attach their routes to ``bp``; nothing else happens at import.
-from bot.web.bureau import access, dashboard, downloads, ledger, login  # noqa: E402
+from bot.web.bureau import access, dashboard, downloads, ledger, login, review  # noqa: E402
 
-__all__ = ["access", "bp", "dashboard", "downloads", "ledger", "login"]
+__all__ = ["access", "bp", "dashboard", "downloads", "ledger", "login", "review"]
