@@ -47,33 +47,22 @@ def _safely(name: str, fn):
 def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway) -> BaseScheduler:
     # APScheduler logs every run at INFO (once a second for the outbox); our jobs log what matters.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    scheduler.add_job(
-        _safely("deliver_outbox", lambda: deliver_due(services, gateway)),
-        "interval",
-        seconds=services.settings.outbox_interval,
-        id="deliver_outbox",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _safely("chase_consultations", lambda: chase(services)),
-        "interval",
-        seconds=60,
-        id="chase_consultations",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _safely("retry_unfinished_inbound", lambda: retry_unfinished(services)),
-        "interval",
-        seconds=60,
-        id="retry_unfinished_inbound",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-    )
+    every = {  # job → (seconds between runs, what it does)
+        "deliver_outbox": (services.settings.outbox_interval, lambda: deliver_due(services, gateway)),
+        "chase_consultations": (60, lambda: chase(services)),
+        "retry_unfinished_inbound": (60, lambda: retry_unfinished(services)),
+    }
+    for name, (seconds, job) in every.items():
+        # One run at a time; runs missed while one was slow are merged into one.
+        scheduler.add_job(
+            _safely(name, job),
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
     from bot.jobs.reports import add_report_jobs  # weekly report Mon 08:00, monthly ranking on the 1st
 
     add_report_jobs(scheduler, services, _safely)
