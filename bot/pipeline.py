@@ -78,9 +78,10 @@ _INBOUND = InboundMessage.__table__  # Core statements on the hot path: a fracti
 def replay(services, incoming: Incoming, render: Render) -> bytes:
     """A retry: the stored reply; or, when no attempt has finished the message, process it now.
 
-    An attempt that died mid-way (its worker killed, the database gone) rolled back to "received", so the
-    retry takes the message over: nothing is lost. While an attempt is still inside its transaction, taking
-    the message waits for it (its row lock on PostgreSQL, the write lock on SQLite) and then finds it done.
+    An attempt that died mid-way (its worker killed, the database gone) committed nothing, so its retry
+    arrives as a new message; one that failed stored the message as failed, and the retry takes it over.
+    A retry that comes while the first attempt is still inside its transaction waits for its commit (the
+    unique key's lock on PostgreSQL, the write lock on SQLite) and then finds it done.
     """
     deadline = time.monotonic() + RETRY_WAIT_SECONDS
     while True:

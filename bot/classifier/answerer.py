@@ -10,8 +10,9 @@ import numpy as np
 
 from bot import texts
 from bot.categories import CATEGORIES, SMALLTALK
+from bot.classifier.analysis import Analysis
 from bot.classifier.legal_aid import LegalAidDetector
-from bot.classifier.runtime import Analysis, Runtime
+from bot.classifier.runtime import Runtime
 from bot.classifier.sensitive import SensitiveDetector
 from bot.knowledge.faq import FaqEntry
 

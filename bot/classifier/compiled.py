@@ -11,23 +11,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
 
+from bot.classifier.analysis import CHARS, PACKED_MAX_N, WORDS, TextAnalyzer, char_key
 from bot.classifier.faq_index import NONE, FaqIndex
-from bot.classifier.runtime import (
-    CHARS,
-    PACKED_MAX_N,
-    WORDS,
-    Block,
-    CalibratedLinear,
-    CategoryModel,
-    ComplementNaiveBayes,
-    DenseRows,
-    FaqModel,
-    Runtime,
-    SparseRows,
-    TextAnalyzer,
-    char_key,
-)
+from bot.classifier.runtime import CategoryModel, FaqModel, Runtime
 from bot.classifier.tokenizer import LegalTokenizer
+from bot.classifier.weights import Block, CalibratedLinear, ComplementNaiveBayes, DenseRows, SparseRows
 
 
 def _kind(vectorizer) -> tuple[str, LegalTokenizer, int]:

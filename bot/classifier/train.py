@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 ARTIFACT = "classifier.joblib"  # the fitted scikit-learn objects: evaluation, retraining, reference
 RUNTIME = "runtime.pkl"  # the compiled arrays a serving process loads (bot.classifier.runtime)
 SIDECAR = "classifier.json"
-FORMAT_VERSION = 4  # 2: compiled runtime beside the joblib; 3: packed character keys, float32 NB; 4: SVM + NB
+# 2: compiled runtime beside the joblib; 3: packed character keys, float32 NB; 4: SVM + NB;
+# 5: the runtime's classes moved to bot.classifier.analysis and .weights (the pickle names their modules)
+FORMAT_VERSION = 5
 
 
 class ModelError(RuntimeError):
