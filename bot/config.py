@@ -19,6 +19,19 @@ BRIDGE_KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 BRIDGE_SECRET_MIN = 16
 
 
+DEV_STATUTES = PROJECT_ROOT.parent / "shared" / "data" / "laws"  # beside a development checkout
+
+
+def _statutes_dir(value: str) -> Path | None:
+    """LEGALBOT_STATUTES_DIR, else the development copy when it is there, else None."""
+    if not value:
+        return DEV_STATUTES if DEV_STATUTES.is_dir() else None
+    path = Path(value).resolve()
+    if not path.is_dir():
+        raise ConfigError(f"{PREFIX}STATUTES_DIR={value} is not a folder: point it at the statute texts, or unset it")
+    return path
+
+
 class ConfigError(ValueError):
     """A configuration variable is missing or malformed; the message names it and says how to fix it."""
 
@@ -30,6 +43,7 @@ class Settings:
     secret_key: str
     knowledge_dir: Path
     model_dir: Path
+    statutes_dir: Path | None = None  # statute texts to check FAQ citations against (None: spelling only)
     wechat_token: str = ""
     wechat_appid: str = ""
     wechat_aes_key: str = ""
@@ -181,6 +195,7 @@ class Settings:
             secret_key=get("SECRET_KEY") or _instance_secret(instance_dir),
             knowledge_dir=Path(get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge").resolve(),
             model_dir=Path(get("MODEL_DIR") or PROJECT_ROOT / "models").resolve(),
+            statutes_dir=_statutes_dir(get("STATUTES_DIR")),
             wechat_token=token,
             wechat_appid=appid,
             wechat_aes_key=aes_key,

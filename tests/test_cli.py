@@ -140,12 +140,19 @@ def test_commands_explain_a_missing_schema(tmp_path, monkeypatch):
         ("LEGALBOT_DATABASE_URL", "legalbot.db"),
         ("LEGALBOT_DATABASE_URL", "mysql://u:p@db/legalbot"),
         ("LEGALBOT_SIMULATOR", "maybe"),
+        ("LEGALBOT_STATUTES_DIR", "/nonexistent/laws"),
     ],
 )
 def test_bad_configuration_names_the_variable(name, value, tmp_path):
     env = {"LEGALBOT_INSTANCE_DIR": str(tmp_path), "LEGALBOT_WECHAT_APPID": "wx1", name: value}
     with pytest.raises(ConfigError, match=name):
         Settings.from_env(env)
+
+
+def test_the_statutes_folder_is_configurable(tmp_path):
+    (tmp_path / "laws").mkdir()
+    env = {"LEGALBOT_INSTANCE_DIR": str(tmp_path), "LEGALBOT_STATUTES_DIR": str(tmp_path / "laws")}
+    assert Settings.from_env(env).statutes_dir == (tmp_path / "laws").resolve()
 
 
 def test_wechat_delivery_needs_credentials(tmp_path):

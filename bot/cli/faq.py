@@ -87,7 +87,7 @@ def faq_publish(candidate_id, question, answer, paraphrases, citations, next_ste
                 reviewer=reviewer,
                 now=services.clock.now(),
                 faq_dir=services.settings.knowledge_dir / "faq",
-                statutes=default_statutes(),
+                statutes=default_statutes(services.settings),
             )
         except CandidateError as exc:
             raise click.ClickException(f"{exc}：用 `legalbot faq candidates` 查看待审核的候选") from exc

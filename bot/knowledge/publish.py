@@ -23,14 +23,12 @@ from sqlalchemy.orm import Session
 
 from bot.categories import CATEGORIES
 from bot.clock import local
-from bot.config import PROJECT_ROOT
 from bot.knowledge.faq import MAX_ANSWER_CHARS, MIN_PARAPHRASES, FaqEntry, KnowledgeError, load_faq, parse_entry
 from bot.knowledge.statutes import ARTICLE_RE, StatuteIndex, load_statutes
 from bot.ledger.tables import FaqCandidate
 from bot.privacy import mask_personal
 
 PUBLISHED = "published.yaml"
-LAWS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "laws"  # the same default as bot.knowledge.check
 # Replaced by the 民法典 on 2021-01-01: an answer must never cite them.
 REPEALED = ("婚姻法", "合同法", "继承法", "民法通则", "物权法", "侵权责任法", "担保法", "收养法", "民法总则")
 RETRAIN_HINT = (
@@ -176,9 +174,9 @@ def _statutes_in(laws_dir: Path) -> StatuteIndex | None:
     return load_statutes(laws_dir) if laws_dir.is_dir() else None
 
 
-def default_statutes() -> StatuteIndex | None:
-    """The statute index of ``../shared/data/laws`` (read once per process), or None when it is absent."""
-    return _statutes_in(LAWS_DIR)
+def default_statutes(settings) -> StatuteIndex | None:
+    """The statute index of ``LEGALBOT_STATUTES_DIR`` (read once per process), or None when none is set."""
+    return _statutes_in(settings.statutes_dir) if settings.statutes_dir is not None else None
 
 
 def waiting_candidate(session: Session, candidate_id: int) -> FaqCandidate:

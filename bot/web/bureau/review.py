@@ -64,7 +64,7 @@ def _form_page(place: CandidatePlace, form: ReviewForm, errors: dict[str, str]) 
         errors=errors,
         categories=CATEGORIES,
         reviewed=reviewed_label(place.candidate),
-        statutes_checked=default_statutes() is not None,
+        statutes_checked=default_statutes(services().settings) is not None,
         retrain_hint=RETRAIN_HINT,
         max_answer=MAX_ANSWER_CHARS,
         min_paraphrases=MIN_PARAPHRASES,
@@ -125,7 +125,7 @@ def faq_publish(number: int):
                 reviewer=_name(user),
                 now=svc.clock.now(),
                 faq_dir=svc.settings.knowledge_dir / "faq",
-                statutes=default_statutes(),
+                statutes=default_statutes(svc.settings),
             )
         except ReviewError as exc:
             return _form_page(place, form, exc.problems), 400
