@@ -97,3 +97,35 @@ def test_group_capable_channels_are_not_retried_but_kept(services, roster, clock
     with services.sessions() as session:
         assert session.scalar(select(Consultation)) is None
     assert sum("not retried on this channel" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_an_operator_lists_unfinished_messages_and_retries_one(wechat, roster, services, clock, breakable, monkeypatch):
+    """After the worker gave up, `legalbot inbound unfinished` shows the message, `retry` answers it."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    monkeypatch.setattr("bot.cli.command_services", lambda: services)
+    monkeypatch.setattr("bot.cli.inbound.command_services", lambda: services)
+    wechat.event(VILLAGER, "subscribe", "qrscene_370303001")
+    breakable.append(True)
+    wechat.text(VILLAGER, "电话13912345678 " + PERSONAL_CASE)
+    for _ in range(MAX_ATTEMPTS):
+        clock.advance(minutes=1)
+        retry_unfinished(services)
+    listed = CliRunner().invoke(cli, ["inbound", "unfinished"])
+    assert listed.exit_code == 0
+    assert "[failed, 已试 3 次]" in listed.output and "RuntimeError: disk on fire" in listed.output
+    assert "13912345678" not in listed.output and "139****5678" in listed.output
+    row_id = inbound(services, "电话13912345678 " + PERSONAL_CASE).id
+
+    still_broken = CliRunner().invoke(cli, ["inbound", "retry", str(row_id)])
+    assert still_broken.exit_code == 1 and "又失败了" in still_broken.output
+    breakable.clear()
+    fixed = CliRunner().invoke(cli, ["inbound", "retry", str(row_id)])
+    assert fixed.exit_code == 0, fixed.output
+    assert len(consultations(services)) == 1
+    assert [m.purpose for m in outbox(services, VILLAGER)] == ["answer"]
+    again = CliRunner().invoke(cli, ["inbound", "retry", str(row_id)])
+    assert again.exit_code == 1 and "不需要重试" in again.output
+    assert CliRunner().invoke(cli, ["inbound", "unfinished"]).output.strip() == "没有未处理的消息。"

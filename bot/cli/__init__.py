@@ -58,4 +58,4 @@ def main() -> None:
 
 
 # Sub-commands register themselves on ``cli`` when imported (they need ``cli`` defined above).
-from bot.cli import ask, db, demo, faq, ledger, model, outbox, roster, serve, stats, users  # noqa: E402, F401
+from bot.cli import ask, db, demo, faq, inbound, ledger, model, outbox, roster, serve, stats, users  # noqa: E402, F401

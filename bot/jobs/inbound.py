@@ -18,7 +18,7 @@ import logging
 
 from sqlalchemy import bindparam, select, text
 
-from bot import pipeline, texts
+from bot import intake, pipeline, texts
 from bot.context import Context
 from bot.ledger import repo
 from bot.ledger.tables import InboundMessage
@@ -80,6 +80,26 @@ def _retry(services, row) -> bool:
     if row.attempts + 1 >= MAX_ATTEMPTS:
         log.error("inbound %s failed %d times; it stays stored as failed for a person to read", row.id, MAX_ATTEMPTS)
     return False
+
+
+def retry_one(services, inbound_id: int) -> str:
+    """An operator's retry of one unfinished message (``legalbot inbound retry``), whatever its age and
+    attempts: "answered", or why not (Chinese, for the command's output)."""
+    with services.engine.connect() as conn:
+        row = conn.execute(select(_INBOUND).where(_INBOUND.c.id == inbound_id)).first()
+    if row is None:
+        return f"没有编号为 {inbound_id} 的消息"
+    if row.status not in (intake.RECEIVED, intake.FAILED):
+        return f"消息 #{inbound_id} 的状态是 {row.status}，不需要重试"
+    if row.channel not in RETRIED_CHANNELS:
+        return f"消息 #{inbound_id} 来自 {row.channel}，无法判断是否群消息，不能自动重试：请人工阅读后处理"
+    with services.engine.begin() as conn:
+        conn.execute(_INBOUND.update().where(_INBOUND.c.id == row.id).values(attempts=_INBOUND.c.attempts + 1))
+    if pipeline.process_late(services, Incoming.from_stored(row), row.id, row.received_at, _send_late_reply):
+        return "answered"
+    with services.engine.connect() as conn:
+        error = conn.execute(select(_INBOUND.c.error).where(_INBOUND.c.id == row.id)).scalar()
+    return f"消息 #{inbound_id} 又失败了：{error}"
 
 
 def _send_late_reply(ctx: Context, reply: Reply) -> None:
