@@ -4,36 +4,28 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bot.config_values import (
+    PREFIX,
+    PROJECT_ROOT,
+    ConfigError,
+    instance_secret,
+    parse_bool,
+    parse_bridge_keys,
+    parse_county_hours,
+    parse_float,
+    parse_hours,
+    parse_int,
+    parse_statutes_dir,
+)
 from bot.workhours import WorkCalendar
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PREFIX = "LEGALBOT_"
+__all__ = ["PREFIX", "PROJECT_ROOT", "ConfigError", "Settings"]
 AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")
-BRIDGE_KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-BRIDGE_SECRET_MIN = 16
-
-
-DEV_STATUTES = PROJECT_ROOT.parent / "shared" / "data" / "laws"  # beside a development checkout
-
-
-def _statutes_dir(value: str) -> Path | None:
-    """LEGALBOT_STATUTES_DIR, else the development copy when it is there, else None."""
-    if not value:
-        return DEV_STATUTES if DEV_STATUTES.is_dir() else None
-    path = Path(value).resolve()
-    if not path.is_dir():
-        raise ConfigError(f"{PREFIX}STATUTES_DIR={value} is not a folder: point it at the statute texts, or unset it")
-    return path
-
-
-class ConfigError(ValueError):
-    """A configuration variable is missing or malformed; the message names it and says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -172,18 +164,18 @@ class Settings:
                 raise ConfigError(f"{PREFIX}WECOM_BOT_AES_KEY must be the bot's 43-character EncodingAESKey")
 
         return cls(
-            bridge_keys=_bridge_keys(get("BRIDGE_KEYS")),
-            bridge_max_body_bytes=_int(env, "BRIDGE_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            bridge_keys=parse_bridge_keys(get("BRIDGE_KEYS")),
+            bridge_max_body_bytes=parse_int(env, "BRIDGE_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             wecom_bot_token=wecom_bot["TOKEN"],
             wecom_bot_aes_key=wecom_bot["AES_KEY"],
             calendar=calendar,
             public_url=(get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
-            escalate_b_hours=_float(env, "ESCALATE_B_WORK_HOURS", 4.0),
-            escalate_office_hours=_float(env, "ESCALATE_OFFICE_HOURS", 24.0),
-            priority_hours=_float(env, "PRIORITY_WORK_HOURS", 2.0),
-            remind_before_minutes=_int(env, "REMIND_BEFORE_MINUTES", 60, minimum=1),
-            alert_resend_minutes=_int(env, "ALERT_RESEND_MINUTES", 15, minimum=1),
-            rating_days=_int(env, "RATING_DAYS", 7, minimum=1),
+            escalate_b_hours=parse_float(env, "ESCALATE_B_WORK_HOURS", 4.0),
+            escalate_office_hours=parse_float(env, "ESCALATE_OFFICE_HOURS", 24.0),
+            priority_hours=parse_float(env, "PRIORITY_WORK_HOURS", 2.0),
+            remind_before_minutes=parse_int(env, "REMIND_BEFORE_MINUTES", 60, minimum=1),
+            alert_resend_minutes=parse_int(env, "ALERT_RESEND_MINUTES", 15, minimum=1),
+            rating_days=parse_int(env, "RATING_DAYS", 7, minimum=1),
             wechat_template_id=get("WECHAT_TEMPLATE_ID"),
             wecom_corp_id=wecom["CORP_ID"],
             wecom_agent_id=int(wecom["AGENT_ID"] or 0),
@@ -192,118 +184,22 @@ class Settings:
             wecom_aes_key=wecom["AES_KEY"],
             instance_dir=instance_dir,
             database_url=database_url,
-            secret_key=get("SECRET_KEY") or _instance_secret(instance_dir),
+            secret_key=get("SECRET_KEY") or instance_secret(instance_dir),
             knowledge_dir=Path(get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge").resolve(),
             model_dir=Path(get("MODEL_DIR") or PROJECT_ROOT / "models").resolve(),
-            statutes_dir=_statutes_dir(get("STATUTES_DIR")),
+            statutes_dir=parse_statutes_dir(get("STATUTES_DIR")),
             wechat_token=token,
             wechat_appid=appid,
             wechat_aes_key=aes_key,
             wechat_secret=secret,
             delivery=delivery,
-            simulator=_bool(env, "SIMULATOR", False),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, minimum=1024),
-            timestamp_window=_int(env, "TIMESTAMP_WINDOW", 300, minimum=10),
-            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 20, minimum=1),
+            simulator=parse_bool(env, "SIMULATOR", False),
+            max_body_bytes=parse_int(env, "MAX_BODY_BYTES", 256 * 1024, minimum=1024),
+            timestamp_window=parse_int(env, "TIMESTAMP_WINDOW", 300, minimum=10),
+            rate_limit_per_minute=parse_int(env, "RATE_LIMIT_PER_MINUTE", 20, minimum=1),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
-            outbox_interval=float(_int(env, "OUTBOX_INTERVAL_MS", 2000, minimum=50)) / 1000,
-            console_session_hours=_float(env, "CONSOLE_SESSION_HOURS", 8.0),
-            onsite_min_hours=_hours(get("ONSITE_MIN_HOURS") or "8", "ONSITE_MIN_HOURS"),
-            onsite_min_hours_by_county=_county_hours(get("ONSITE_MIN_HOURS_BY_COUNTY")),
+            outbox_interval=float(parse_int(env, "OUTBOX_INTERVAL_MS", 2000, minimum=50)) / 1000,
+            console_session_hours=parse_float(env, "CONSOLE_SESSION_HOURS", 8.0),
+            onsite_min_hours=parse_hours(get("ONSITE_MIN_HOURS") or "8", "ONSITE_MIN_HOURS"),
+            onsite_min_hours_by_county=parse_county_hours(get("ONSITE_MIN_HOURS_BY_COUNTY")),
         )
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(PREFIX + name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}='{raw}' must be a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{PREFIX}{name}={value} must be at least {minimum}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(PREFIX + name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}='{raw}' must be a number of hours, e.g. 4 or 0.5") from None
-    if value <= 0:
-        raise ConfigError(f"{PREFIX}{name}={raw} must be more than 0")
-    return value
-
-
-def _hours(raw: str, name: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}='{raw}' must be a number of hours, e.g. 8") from None
-    if not 0 <= value <= 744:
-        raise ConfigError(f"{PREFIX}{name}={raw} must be between 0 and 744 hours (one month)")
-    return value
-
-
-def _county_hours(raw: str) -> dict[str, float]:
-    """``示范县:10,另一县:6`` (full-width ：and ，are accepted too)."""
-    name = "ONSITE_MIN_HOURS_BY_COUNTY"
-    result: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in raw.replace("，", ",").split(","))):
-        county, sep, hours = item.replace("：", ":").partition(":")
-        if not sep or not county.strip():
-            raise ConfigError(f"{PREFIX}{name}: '{item}' must look like 县名:小时数, e.g. 示范县:10,另一县:6")
-        if county.strip() in result:
-            raise ConfigError(f"{PREFIX}{name}: county '{county.strip()}' is given twice")
-        result[county.strip()] = _hours(hours.strip(), name)
-    return result
-
-
-def _bridge_keys(raw: str) -> dict[str, str]:
-    """``keyid:secret,keyid2:secret2``: the bridge operators' HMAC keys."""
-    name = f"{PREFIX}BRIDGE_KEYS"
-    keys: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        key_id, sep, secret = item.partition(":")
-        key_id, secret = key_id.strip(), secret.strip()
-        if not sep or not BRIDGE_KEY_ID_RE.match(key_id):
-            raise ConfigError(
-                f"{name}: each entry must look like keyid:secret with a key id of 1-16 letters, digits, _ or - "
-                "(e.g. village1:0123456789abcdef0123)"
-            )
-        if len(secret) < BRIDGE_SECRET_MIN or any(c.isspace() for c in secret):
-            raise ConfigError(
-                f"{name}: the secret of key '{key_id}' must be at least {BRIDGE_SECRET_MIN} characters without "
-                "spaces; generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
-            )
-        if key_id in keys:
-            raise ConfigError(f"{name}: key id '{key_id}' is given twice")
-        keys[key_id] = secret
-    return keys
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(PREFIX + name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{PREFIX}{name}='{raw}' must be 1/0, true/false, yes/no or on/off")
-
-
-def _instance_secret(instance_dir: Path) -> str:
-    """Dev convenience: a random secret kept in the instance folder, so pseudonyms stay stable across runs."""
-    path = instance_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
