@@ -56,9 +56,10 @@ def instrumented(meter: Meter, answerer):
     patch(official.OfficialChannel, "parse", timed_parse)
     patch(pipeline, "handle", meter.wrap("pipeline", pipeline.handle))
     patch(answerer.sensitive, "detect", meter.wrap("classify", answerer.sensitive.detect))
-    patch(answerer.runtime.analyzer, "analyze", meter.wrap("classify", answerer.runtime.analyzer.analyze))
+    patch(answerer.runtime, "features", meter.wrap("classify", answerer.runtime.features))
     patch(answerer, "_classify", meter.wrap("classify", answerer._classify))
-    patch(answerer.faq_index, "best", meter.wrap("retrieve", answerer.faq_index.best))
+    for step in ("candidate", "query", "similarity", "near_miss"):  # only as far as decide() needs
+        patch(answerer.faq_index, step, meter.wrap("retrieve", getattr(answerer.faq_index, step)))
     try:
         yield
     finally:

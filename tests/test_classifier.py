@@ -55,6 +55,38 @@ def test_faq_answers_carry_citations(answerer):
     assert decision.citations and decision.citations[0].startswith("《")
 
 
+def test_decide_stops_early_without_changing_any_answer(answerer):
+    """decide() checks the cheap signals first and the wording only for the preferred entry; it must answer
+    exactly when every signal of the full FAQ match agrees (what the thresholds were tuned on)."""
+    from bot.classifier.answerer import count_specifics
+
+    t = answerer.thresholds
+    rows = load_jsonl(EVAL / "faq_heldout.jsonl") + load_jsonl(EVAL / "heldout.jsonl")[:200]
+    outcomes = {"answer": 0, "forward": 0}
+    for text in (r["text"].strip() for r in rows):
+        decision = answerer.decide(text)
+        if decision.action not in outcomes:
+            continue
+        outcomes[decision.action] += 1
+        category, confidence, _, _ = answerer.classify(text)
+        match = answerer.faq_index.match(text)
+        expected = (
+            match is not None
+            and match.entry.category == category
+            and confidence >= t.answer_confidence
+            and match.score >= t.faq_score
+            and match.margin >= t.faq_margin
+            and match.similarity >= t.answer_similarity
+            and match.similarity - match.near_miss >= t.near_miss_lead
+            and len(text) <= t.long_question_chars
+            and count_specifics(text) <= t.max_specifics
+        )
+        assert (decision.action == "answer") == expected, text
+        if expected:
+            assert decision.faq_id == match.entry.id, text
+    assert outcomes["answer"] > 50 and outcomes["forward"] > 50, outcomes
+
+
 def test_smalltalk_is_decided_by_the_svm_alone(answerer):
     """Naive Bayes only splits the legal categories: greetings keep the SVM's calibrated smalltalk probability."""
     model = answerer.pipeline.named_steps["model"]

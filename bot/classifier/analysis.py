@@ -1,5 +1,5 @@
 """One message's analysis, shared by every model: normalised once, then character 1–3-grams and jieba
-words with their bigrams, as shared-vocabulary ids with counts (bot.classifier.runtime uses it)."""
+words with their bigrams, as ids in one joint vocabulary with counts (bot.classifier.runtime uses it)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ NO_FEATURES = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 @dataclass
 class Analysis:
-    """One message's terms, as shared-vocabulary ids with their counts, per kind of term."""
+    """One message's distinct terms as joint-vocabulary ids with their counts: the character n-grams
+    first (``n_chars`` of them), then the words (their ids follow the whole character vocabulary)."""
 
-    ids: dict[str, np.ndarray]
-    counts: dict[str, np.ndarray]
+    ids: np.ndarray
+    counts: np.ndarray
+    n_chars: int
 
 
 PACKED_MAX_N = 3  # three code points (21 bits each, +1 so that no n-gram packs like a shorter one) fit an int64
@@ -47,9 +49,10 @@ class TextAnalyzer:
     """
 
     def __init__(self, tokenizer: LegalTokenizer, max_n: int, words: dict[str, int], chars: list[str]):
+        """``words`` and ``chars`` are numbered from 0 each; a word's joint id is its number + len(chars)."""
         self.tokenizer = tokenizer
         self.max_n = max_n
-        self.words = words
+        self.words = {term: i + len(chars) for term, i in words.items()}
         self.char_keys = self.char_vocab = None
         if max_n <= PACKED_MAX_N:
             self.char_keys = np.array([char_key(t) for t in chars], dtype=np.int64)
@@ -101,6 +104,7 @@ class TextAnalyzer:
 
     def analyze(self, text: str) -> Analysis:
         normalized = self.tokenizer.normalize(text)
-        chars = self._chars(normalized)
-        words = self._lookup(self.words, self.tokenizer.words_of_normalized(normalized))
-        return Analysis({CHARS: chars[0], WORDS: words[0]}, {CHARS: chars[1], WORDS: words[1]})
+        char_ids, char_counts = self._chars(normalized)
+        word_ids, word_counts = self._lookup(self.words, self.tokenizer.words_of_normalized(normalized))
+        ids, counts = np.concatenate((char_ids, word_ids)), np.concatenate((char_counts, word_counts))
+        return Analysis(ids, counts, char_ids.size)

@@ -6,14 +6,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from bot import texts
 from bot.categories import CATEGORIES, SMALLTALK
-from bot.classifier.analysis import Analysis
 from bot.classifier.legal_aid import LegalAidDetector
 from bot.classifier.runtime import Runtime
 from bot.classifier.sensitive import SensitiveDetector
+from bot.classifier.weights import Features
 from bot.knowledge.faq import FaqEntry
 
 
@@ -44,7 +42,6 @@ class Decision:
     answer: str = ""
     faq_id: str | None = None
     citations: list[str] = field(default_factory=list)
-    similarity: float = 0.0
     alert_kind: str | None = None
     alert_label: str | None = None
 
@@ -93,6 +90,7 @@ class Answerer:
         self.sensitive = sensitive
         self.thresholds = thresholds
         self.labels_ = list(runtime.category.classes_)
+        self._legal = [i for i, label in enumerate(self.labels_) if label in CATEGORIES]
         self._load_pipeline = load_pipeline
         self._pipeline = None
 
@@ -107,16 +105,14 @@ class Answerer:
 
     def classify(self, text: str) -> tuple[str, float, str, float]:
         """(best legal category, its probability, overall best label, its probability)."""
-        return self._classify(self.runtime.analyzer.analyze(text))
+        return self._classify(self.runtime.features(text))
 
-    def _classify(self, analysis: Analysis) -> tuple[str, float, str, float]:
-        probs = self.fast.proba(analysis)
-        order = np.argsort(-probs)
-        top_label, top_prob = self.labels_[order[0]], float(probs[order[0]])
-        legal = [i for i in order if self.labels_[i] in CATEGORIES]
-        best = legal[0]
-        legal_total = sum(float(probs[i]) for i in legal) or 1.0
-        return self.labels_[best], float(probs[best]) / legal_total, top_label, top_prob
+    def _classify(self, features: Features) -> tuple[str, float, str, float]:
+        probs = self.fast.proba(features)
+        top = max(range(len(probs)), key=probs.__getitem__)
+        best = max(self._legal, key=probs.__getitem__)
+        legal_total = sum(probs[i] for i in self._legal) or 1.0
+        return self.labels_[best], probs[best] / legal_total, self.labels_[top], probs[top]
 
     def predict_label(self, text: str) -> str:
         """The label used for evaluation: smalltalk when confidently so, else the best legal category."""
@@ -126,12 +122,16 @@ class Answerer:
         return category
 
     def decide(self, text: str) -> Decision:
-        """Alert first (recall), then smalltalk, then FAQ only when both signals agree; otherwise forward."""
+        """Alert first (recall), then smalltalk, then FAQ only when every signal agrees; otherwise forward.
+
+        The signals are checked cheapest first, and the wording ones only for the entry the FAQ classifier
+        prefers: a question that fails a check is forwarded without computing the rest.
+        """
         text = text.strip()
         hit = self.sensitive.detect(text)
-        analysis = self.runtime.analyzer.analyze(text) if text else None  # once, for every model
+        features = self.runtime.features(text) if text else None  # analysed once, for every model
         category, confidence, top_label, top_prob = (
-            self._classify(analysis) if analysis else ("other", 0.0, SMALLTALK, 1.0)
+            self._classify(features) if features is not None else ("other", 0.0, SMALLTALK, 1.0)
         )
         if hit is not None:
             return Decision(category, confidence, "alert", answer=hit.reply, alert_kind=hit.kind, alert_label=hit.label)
@@ -139,30 +139,35 @@ class Answerer:
         if top_label == SMALLTALK and top_prob >= t.smalltalk_probability:
             reply = texts.THANKS if any(w in text for w in ("谢", "感谢", "辛苦")) else texts.SMALLTALK
             return Decision(None, top_prob, "smalltalk", answer=reply)
-        match = self.faq_index.best(analysis) if analysis else None
-        if match is not None and self.confident(text, category, confidence, match):
-            entry = match.entry
-            return Decision(
-                category,
-                confidence,
-                "answer",
-                answer=render_faq_answer(entry),
-                faq_id=entry.id,
-                citations=[c.render() for c in entry.citations],
-                similarity=match.similarity,
-            )
-        return Decision(category, confidence, "forward", similarity=match.similarity if match else 0.0)
-
-    def confident(self, text: str, category: str, confidence: float, match) -> bool:
-        """Answer only when the FAQ model, the wording and the category model all agree."""
-        t = self.thresholds
-        return (
-            match.entry.category == category
-            and confidence >= t.answer_confidence
-            and match.score >= t.faq_score
-            and match.margin >= t.faq_margin
-            and match.similarity >= t.answer_similarity
-            and match.similarity - match.near_miss >= t.near_miss_lead
-            and len(text) <= t.long_question_chars
-            and count_specifics(text) <= t.max_specifics
+        entry = self._answerable(text, category, confidence, features) if features is not None else None
+        if entry is None:
+            return Decision(category, confidence, "forward")
+        return Decision(
+            category,
+            confidence,
+            "answer",
+            answer=render_faq_answer(entry),
+            faq_id=entry.id,
+            citations=[c.render() for c in entry.citations],
         )
+
+    def _answerable(self, text: str, category: str, confidence: float, features: Features) -> FaqEntry | None:
+        """The FAQ entry to answer with when the category model, the FAQ classifier and the wording all
+        agree and the message is short and general; None sends it to a person."""
+        t = self.thresholds
+        if confidence < t.answer_confidence or len(text) > t.long_question_chars:
+            return None
+        if count_specifics(text) > t.max_specifics:
+            return None
+        faq = self.faq_index
+        found = faq.candidate(features)
+        if found is None or found.score < t.faq_score or found.margin < t.faq_margin:
+            return None
+        entry = faq.entries[found.position]
+        if entry.category != category:
+            return None
+        query = faq.query(features)
+        similarity = faq.similarity(found.position, query)
+        if similarity < t.answer_similarity or similarity - faq.near_miss(query) < t.near_miss_lead:
+            return None
+        return entry

@@ -2,63 +2,94 @@
 
 All three models (the category classifier, the FAQ classifier and the FAQ wording similarity) read the
 same two analyses of the normalised text: character 1–3-grams and jieba words with their bigrams. A
-message is therefore normalised, segmented and looked up once; each model then picks its own columns,
-TF-IDF weights and l2 norm from that. The weights are stored row-sparse by feature (float32 values,
-the narrowest integer type for targets), which keeps a worker's model in tens of megabytes instead of
-the hundreds the fitted estimators take. ``bot.classifier.compiled`` builds this from the fitted
-pipelines; a test checks both give the same numbers.
+message is therefore normalised, segmented and looked up once, and one table lookup per kind of term
+gives every model its columns, TF-IDF weights and l2 norms (``weights.FeatureSpace``). The weights are
+float32, dense where a row is full and row-sparse elsewhere, which keeps a worker's model in tens of
+megabytes instead of the hundreds the fitted estimators take. ``bot.classifier.compiled`` builds this
+from the fitted pipelines; tests check both give the same numbers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from bot.classifier.analysis import Analysis, TextAnalyzer
-from bot.classifier.weights import Block, SparseRows, features
+from bot.classifier.analysis import TextAnalyzer
+from bot.classifier.weights import (
+    Calibration,
+    ComplementNaiveBayes,
+    DenseRows,
+    Features,
+    FeatureSpace,
+    HybridRows,
+    PhrasingRows,
+    SparseRows,
+)
 from bot.knowledge.faq import FaqEntry
 
+CATEGORY, FAQ, SIMILARITY = 0, 1, 2  # each model's row in the FeatureSpace
 
-class CategoryModel:
+
+class _ScoresText:
+    """Models score one text through their runtime's analysis (tests and benchmarks; the answerer shares one)."""
+
+    _features: Callable[[str], Features] | None = None
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_features"}
+
+
+class CategoryModel(_ScoresText):
     """The category classifier's ``predict_proba`` from arrays: one calibrated SVM, or an SVM and a Naive
     Bayes combined as ``bot.classifier.model.SvmNbEnsemble`` does (the gate label's probability from the
-    SVM alone, the other labels' split by the weighted mean of both)."""
+    SVM alone, the other labels' split by the weighted mean of both). Both read one weight matrix: the
+    SVM folds' columns, then Naive Bayes'."""
 
-    def __init__(self, classes, blocks: list[Block], members: list, nb_weight: float = 0.5, gate: int = -1):
+    def __init__(
+        self,
+        classes,
+        weights: DenseRows,
+        svm: Calibration,
+        nb: ComplementNaiveBayes | None = None,
+        nb_weight: float = 0.5,
+        gate: int = -1,
+    ):
         self.classes_ = np.asarray(classes)
-        self.blocks, self.members = blocks, members
+        self.weights, self.svm, self.nb = weights, svm, nb
         self.nb_weight, self.gate = nb_weight, gate
-        self._analyzer: TextAnalyzer | None = None
 
     @property
     def nbytes(self) -> int:
-        return sum(m.weights.nbytes for m in self.members)
+        return self.weights.nbytes
 
-    def proba(self, analysis: Analysis) -> np.ndarray:
-        idx, values = features(self.blocks, analysis)
-        probas = [m.proba(idx, values) for m in self.members]
-        if len(probas) == 1:
-            return probas[0]
-        svm, nb = probas
-        if self.gate < 0:
-            return (1.0 - self.nb_weight) * svm + self.nb_weight * nb
-        mixed = (1.0 - self.nb_weight) * _without(svm, self.gate) + self.nb_weight * _without(nb, self.gate)
-        mixed *= 1.0 - svm[self.gate]
-        mixed[self.gate] = svm[self.gate]
+    def proba(self, features: Features) -> list[float]:
+        """The probability of each of ``classes_`` (a list: eleven numbers are quicker in plain Python)."""
+        decision = self.weights.dot(features.columns[CATEGORY], features.values[CATEGORY])
+        svm = self.svm.proba(decision[: self.svm.width]).tolist()
+        if self.nb is None:
+            return svm
+        nb = self.nb.proba(decision[self.svm.width :])
+        w, gate = self.nb_weight, self.gate
+        if gate < 0:
+            return [(1.0 - w) * s + w * n for s, n in zip(svm, nb, strict=True)]
+        svm_rest, nb_rest = _rest_total(svm, gate), _rest_total(nb, gate)
+        keep = 1.0 - svm[gate]
+        mixed = [
+            ((1.0 - w) * (s / svm_rest if svm_rest > 0 else s) + w * (n / nb_rest if nb_rest > 0 else n)) * keep
+            for s, n in zip(svm, nb, strict=True)
+        ]
+        mixed[gate] = svm[gate]
         return mixed
 
     def predict_proba(self, text: str) -> np.ndarray:
-        """The probabilities for one text (tests and benchmarks; the answerer shares one analysis)."""
-        return self.proba(self._analyzer.analyze(text))
+        return np.asarray(self.proba(self._features(text)))
 
 
-def _without(proba: np.ndarray, gate: int) -> np.ndarray:
-    """The distribution over every label but ``gate`` (renormalised; all zero when nothing is left)."""
-    rest = proba.copy()
-    rest[gate] = 0.0
-    total = rest.sum()
-    return rest / total if total > 0 else rest
+def _rest_total(proba: list[float], gate: int) -> float:
+    """The probability of every label but ``gate``."""
+    return sum(p for i, p in enumerate(proba) if i != gate)
 
 
 @dataclass(frozen=True)
@@ -70,86 +101,115 @@ class FaqMatch:
     near_miss: float = 0.0  # cosine to the closest near-miss question (faq_negatives.txt), 0 without any
 
 
-class FaqModel:
+@dataclass(frozen=True)
+class FaqCandidate:
+    """The entry the FAQ classifier prefers; the wording signals are computed only if it gets this far."""
+
+    position: int  # in FaqModel.entries
+    score: float
+    margin: float
+
+
+class FaqModel(_ScoresText):
     """The FAQ classifier's decision values and the wording similarity, from arrays."""
 
     def __init__(
         self,
         entries,
         class_owner,
-        none_class,
-        blocks,
-        weights,
+        none_class: int,
+        weights: HybridRows | None,
         intercept,
-        sim_blocks,
-        sim_rows,
+        phrasings: PhrasingRows | None,
         owner_rows,
-        neg_rows=None,
+        negatives: SparseRows | None,
+        sim_weight: float,
     ):
         self.entries: list[FaqEntry] = list(entries)
         self.by_id = {e.id: i for i, e in enumerate(self.entries)}
         self.class_owner = class_owner  # FAQ class → entry position (-1 for the near-miss class)
         self.none_class = none_class
-        self.blocks, self.weights, self.intercept = blocks, weights, intercept
-        self.sim_blocks, self.sim_rows = sim_blocks, sim_rows
+        self.weights, self.intercept = weights, intercept
+        self.phrasings = phrasings
         self.owner_rows = owner_rows  # entry position → (first, end) of its phrasings' rows
-        self.neg_rows = neg_rows  # the near-miss questions, like sim_rows (None without any)
-        self.sim_weight = 1 / np.sqrt(len(sim_blocks)) if sim_blocks else 1.0
-        self._analyzer: TextAnalyzer | None = None
+        self.negatives = negatives  # the near-miss questions, by feature (None without any)
+        self.sim_weight = sim_weight  # each similarity block is l2-normalised and weighted 1/√blocks
 
-    def scores(self, analysis: Analysis) -> np.ndarray:
-        idx, values = features(self.blocks, analysis)
-        scores = self.intercept.copy()
-        if idx.size:
-            scores += self.weights.dot(idx, values)
-        return scores
+    @property
+    def nbytes(self) -> int:
+        parts = (self.weights, self.phrasings, self.negatives)
+        return sum(p.nbytes for p in parts if p is not None)
 
-    def similarity(self, analysis: Analysis) -> np.ndarray:
-        """Cosine of the text to every phrasing (each block l2-normalised and weighted 1/√blocks)."""
-        return self._cosines(self.sim_rows, *features(self.sim_blocks, analysis))
-
-    def _cosines(self, rows: SparseRows, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
-        if not idx.size:
-            return np.zeros(rows.size)
-        return rows.dot(idx, values * self.sim_weight)
-
-    def best(self, analysis: Analysis) -> FaqMatch | None:
+    def candidate(self, features: Features) -> FaqCandidate | None:
         if not self.entries or self.weights is None:
             return None
-        scores = self.scores(analysis)
-        candidates = scores.copy()
+        scores = self.intercept + self.weights.dot(features.columns[FAQ], features.values[FAQ])
         if self.none_class >= 0:
-            candidates[self.none_class] = -np.inf
-        first = int(np.argmax(candidates))
-        rival = float(np.max(np.delete(scores, first))) if scores.size > 1 else float("-inf")
-        owner = int(self.class_owner[first])
-        start, end = self.owner_rows[owner]
-        idx, values = features(self.sim_blocks, analysis)
-        similarity = float(self._cosines(self.sim_rows, idx, values)[start:end].max())
-        near_miss = float(self._cosines(self.neg_rows, idx, values).max()) if self.neg_rows is not None else 0.0
-        return FaqMatch(self.entries[owner], float(scores[first]), float(scores[first]) - rival, similarity, near_miss)
+            saved, scores[self.none_class] = scores[self.none_class], -np.inf
+            first = int(np.argmax(scores))
+            scores[self.none_class] = saved
+        else:
+            first = int(np.argmax(scores))
+        top, scores[first] = float(scores[first]), -np.inf
+        rival = float(scores.max())
+        return FaqCandidate(int(self.class_owner[first]), top, top - rival)
+
+    def query(self, features: Features) -> tuple[np.ndarray, np.ndarray]:
+        """The message in the similarity space, columns sorted (what ``similarity`` and ``near_miss`` read)."""
+        columns, values = features.columns[SIMILARITY], features.values[SIMILARITY]
+        order = np.argsort(columns)
+        return columns[order], values[order] * self.sim_weight
+
+    def similarity(self, position: int, query: tuple[np.ndarray, np.ndarray]) -> float:
+        """Cosine to the entry's closest phrasing."""
+        start, end = self.owner_rows[position]
+        return float(self.phrasings.cosines(start, end, *query).max()) if end > start else 0.0
+
+    def near_miss(self, query: tuple[np.ndarray, np.ndarray]) -> float:
+        """Cosine to the closest near-miss question, 0 without any."""
+        if self.negatives is None or not query[0].size:
+            return 0.0
+        return float(self.negatives.dot(*query).max())
+
+    def best(self, features: Features) -> FaqMatch | None:
+        """The preferred entry with every signal (tuning and tests; ``Answerer.decide`` stops early)."""
+        found = self.candidate(features)
+        if found is None:
+            return None
+        query = self.query(features)
+        return FaqMatch(
+            self.entries[found.position],
+            found.score,
+            found.margin,
+            self.similarity(found.position, query),
+            self.near_miss(query),
+        )
 
     def match(self, text: str) -> FaqMatch | None:
         """The entry the FAQ classifier prefers, with its score, margin and wording similarity."""
         if not text.strip():
             return None
-        return self.best(self._analyzer.analyze(text))
+        return self.best(self._features(text))
 
 
 class Runtime:
-    """The per-process model: the shared analyzer and the two compiled models (pickled as one artifact)."""
+    """The per-process model: the shared analyzer, the feature space and the two compiled models (pickled
+    as one artifact)."""
 
-    def __init__(self, analyzer: TextAnalyzer, category: CategoryModel, faq: FaqModel):
-        self.analyzer, self.category, self.faq = analyzer, category, faq
-        category._analyzer = faq._analyzer = analyzer
+    def __init__(self, analyzer: TextAnalyzer, space: FeatureSpace, category: CategoryModel, faq: FaqModel):
+        self.analyzer, self.space, self.category, self.faq = analyzer, space, category, faq
+        category._features = faq._features = self.features
 
     def __getstate__(self) -> dict:
-        return {"analyzer": self.analyzer, "category": self.category, "faq": self.faq}
+        return {"analyzer": self.analyzer, "space": self.space, "category": self.category, "faq": self.faq}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["analyzer"], state["category"], state["faq"])
+        self.__init__(state["analyzer"], state["space"], state["category"], state["faq"])
+
+    def features(self, text: str) -> Features:
+        """Every model's features of one message: analysed once."""
+        return self.space.transform(self.analyzer.analyze(text))
 
     @property
     def nbytes(self) -> int:
-        parts = (self.faq.weights, self.faq.sim_rows, self.faq.neg_rows)
-        return self.category.nbytes + sum(p.nbytes for p in parts if p is not None)
+        return self.space.nbytes + self.category.nbytes + self.faq.nbytes

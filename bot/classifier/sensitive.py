@@ -61,10 +61,12 @@ class SensitiveDetector:
         plain = self.prepare(text)
         if not plain:
             return None
-        excluded = [m.span() for ex in self.exclusions for m in ex.finditer(plain)]
+        excluded = None  # the exclusions' spans, found only once a pattern matches (rarely)
         for kind in self.kinds:
             for pattern in kind.patterns:
                 for match in pattern.finditer(plain):
+                    if excluded is None:
+                        excluded = [m.span() for ex in self.exclusions for m in ex.finditer(plain)]
                     start, end = match.span()
                     if not any(a <= start and end <= b for a, b in excluded):
                         return SensitiveHit(kind.code, kind.label, kind.reply, match.group(0))

@@ -91,7 +91,7 @@ class LegalTokenizer:
 
     def words_of_normalized(self, normalized: str) -> list[str]:
         """``words`` for text already normalised (the runtime normalises a message once for every model)."""
-        tokens = [t for t in self.jieba.lcut(normalized) if t.strip() and not _is_punct(t)]
+        tokens = [t for t in self.jieba.lcut(normalized) if t.isalnum() or (t.strip() and not _is_punct(t))]
         return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
