@@ -45,12 +45,13 @@ def test_compiled_faq_match_equals_the_sklearn_index(answerer, model_dir):
 
 
 def test_a_serving_process_never_imports_scikit_learn(model_dir):
+    """Nor pkg_resources, which jieba would import to find its own files (~10 MB per web worker)."""
     code = (
         "import sys; from pathlib import Path\n"
         "from bot.classifier.train import load_answerer\n"
         f"a = load_answerer(Path({str(PROJECT_ROOT / 'knowledge')!r}), Path({str(model_dir)!r}))\n"
         "assert a.decide('离婚冷静期多久').action == 'answer'\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'joblib'}))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'joblib', 'pkg_resources'}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"

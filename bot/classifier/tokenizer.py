@@ -5,15 +5,31 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import sys
 import threading
 import unicodedata
 import warnings
 from pathlib import Path
 
-with warnings.catch_warnings():
-    # jieba 0.42 imports the deprecated pkg_resources; the warning is not ours to fix.
-    warnings.simplefilter("ignore")
-    import jieba
+
+def _import_jieba():
+    """jieba 0.42 imports the deprecated pkg_resources only to open its own data files, and opens them by
+    path when that import fails. pkg_resources scans every installed distribution on import, ~10 MB in
+    each web worker, so it is hidden while jieba is imported (unless something imported it already)."""
+    hidden = "pkg_resources" not in sys.modules
+    if hidden:
+        sys.modules["pkg_resources"] = None  # makes `import pkg_resources` raise ImportError
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # in case pkg_resources was already there: not ours to fix
+            import jieba
+    finally:
+        if hidden:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 # jieba prints "Building prefix dict…" at INFO through its own logger; keep our logs clean.
 jieba.setLogLevel(logging.WARNING)
