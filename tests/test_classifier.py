@@ -49,6 +49,17 @@ def test_smalltalk_and_uncertain_questions(answerer):
     assert answerer.decide(long_story).action == "forward"
 
 
+def test_a_longer_message_that_opens_with_a_greeting_is_a_question(answerer):
+    """The model hears the greeting; past smalltalk_max_chars characters the message goes to a person."""
+    text = "你好 律师 在不在 有个事想问问你"
+    _, _, top_label, top_prob = answerer.classify(text)
+    assert top_label == "smalltalk" and top_prob >= answerer.thresholds.smalltalk_probability
+    assert len(text.replace(" ", "")) > answerer.thresholds.smalltalk_max_chars
+    assert answerer.decide(text).action == "forward"
+    assert answerer.predict_label(text) != "smalltalk"
+    assert answerer.decide("你好呀 在忙啥").action == "smalltalk"
+
+
 def test_faq_answers_carry_citations(answerer):
     decision = answerer.decide("结婚年龄男的女的各是多少")
     assert decision.action == "answer" and decision.faq_id.startswith("marriage_family")

@@ -77,6 +77,14 @@ def test_greeting_when_addressed_is_a_short_introduction_not_a_ledger_record(gro
     assert cases(services) == []
 
 
+def test_a_longer_greeting_with_something_to_ask_goes_private_when_addressed(group, services):
+    """Past smalltalk_max_chars characters a greeting-like message is a question, in a group too."""
+    resp = group.send("@法律助手 你好 律师 在不在 有个事想问问你", mentioned_bot=True)
+    assert "涉及个人情况，请私信" in resp.text
+    [case] = cases(services)
+    assert (case.status, case.channel) == ("waiting_adviser", "bridge")
+
+
 # ---- what is posted ------------------------------------------------------------------------------------
 def test_faq_answer_posted_in_a_group_is_masked(group, services, monkeypatch):
     """Whatever an FAQ answer carries, phone and ID numbers are masked before it reaches a group."""

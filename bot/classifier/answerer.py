@@ -27,6 +27,7 @@ class Thresholds:
     long_question_chars: int = 60  # longer messages are personal stories: a person should read them
     max_specifics: int = 99  # amounts, durations, "他说", "但是"…: the marks of a personal case
     smalltalk_probability: float = 0.60
+    smalltalk_max_chars: int = 12  # longer messages are questions or stories, whatever the model says
 
     @classmethod
     def from_mapping(cls, data: dict) -> Thresholds:
@@ -60,6 +61,9 @@ SPECIFICS = re.compile(
     r"\d+|[一二两三四五六七八九十百千万]+(?:万|千|块|元|年|个月|月|天|岁|级|亩|平|次|个人|米|尺|间)"
     r"|说|但是|可是|却|结果|现在|为啥|凭什么|到底|具体|专门|特别|还能不能|还能"
 )
+
+
+_NOT_CONTENT = re.compile(r"[\s\W_]+")
 
 
 def count_specifics(text: str) -> int:
@@ -117,9 +121,19 @@ class Answerer:
     def predict_label(self, text: str) -> str:
         """The label used for evaluation: smalltalk when confidently so, else the best legal category."""
         category, _, top_label, top_prob = self.classify(text)
-        if top_label == SMALLTALK and top_prob >= self.thresholds.smalltalk_probability:
-            return SMALLTALK
-        return category
+        return SMALLTALK if self._smalltalk(text, top_label, top_prob) else category
+
+    def short_enough_for_smalltalk(self, text: str) -> bool:
+        """Greetings, thanks and chatter are short; a longer message that opens with a greeting is a
+        question (a forward is better than a hello that drops it)."""
+        return len(_NOT_CONTENT.sub("", text)) <= self.thresholds.smalltalk_max_chars
+
+    def _smalltalk(self, text: str, top_label: str, top_prob: float) -> bool:
+        return (
+            top_label == SMALLTALK
+            and top_prob >= self.thresholds.smalltalk_probability
+            and self.short_enough_for_smalltalk(text)
+        )
 
     def decide(self, text: str) -> Decision:
         """Alert first (recall), then smalltalk, then FAQ only when every signal agrees; otherwise forward.
@@ -135,8 +149,7 @@ class Answerer:
         )
         if hit is not None:
             return Decision(category, confidence, "alert", answer=hit.reply, alert_kind=hit.kind, alert_label=hit.label)
-        t = self.thresholds
-        if top_label == SMALLTALK and top_prob >= t.smalltalk_probability:
+        if self._smalltalk(text, top_label, top_prob):
             reply = texts.THANKS if any(w in text for w in ("谢", "感谢", "辛苦")) else texts.SMALLTALK
             return Decision(None, top_prob, "smalltalk", answer=reply)
         entry = self._answerable(text, category, confidence, features) if features is not None else None

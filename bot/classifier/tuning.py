@@ -14,7 +14,7 @@ import itertools
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +137,7 @@ def search(signals: list[Signals], base: Thresholds) -> Thresholds:
     first, loosest one let through near-miss questions that a stricter near_miss_lead would have stopped).
     The same test as ``outcome``, on arrays (the grid has tens of thousands of points).
     """
-    best = Thresholds(faq_score=99.0, smalltalk_probability=base.smalltalk_probability)  # never answers
+    best = replace(base, faq_score=99.0)  # never answers
     best_key: tuple = (-1, 0, 0)
     answerable = sum(1 for s in signals if s.expected)
     if not signals or not answerable:
@@ -161,7 +161,7 @@ def search(signals: list[Signals], base: Thresholds) -> Thresholds:
         n, correct = int(answered.sum()), int((answered & right).sum())
         key = (correct, -n, strictness(values))
         if key > best_key and wilson_lower(correct, n) >= LOWER_BOUND:
-            best, best_key = Thresholds(**t, smalltalk_probability=base.smalltalk_probability), key
+            best, best_key = replace(base, **t), key
     return best
 
 
@@ -220,7 +220,8 @@ def write_thresholds(path: Path, chosen: Thresholds, report: dict) -> None:
         "# its phrasings (answer_similarity), closer to them than to any known near-miss question in\n"
         "# faq_negatives.txt (near_miss_lead: most wrong answers in cross-validation were questions no entry\n"
         "# answers), and the message is short (long messages are personal stories).\n"
-        "# smalltalk_probability: below it, a greeting-like message is treated as a question.\n"
+        "# smalltalk_probability: below it, a greeting-like message is treated as a question; so is one longer\n"
+        "# than smalltalk_max_chars characters (policy: the longest smalltalk example we wrote has 12).\n"
         f"# Measured at the time of writing: tune {report['tune']}, test {report['test']},\n"
         f"# 5-fold cross-validated (choose on 4/5, score 1/5): {report['cross_validated']}.\n"
     )

@@ -100,7 +100,11 @@ def chitchat(ctx: Context, text: str, decision: Decision) -> bool:
     """Greetings and thanks: in a group a private consultation needs a legal question, not a hello."""
     if decision.action == "smalltalk":
         return True
-    return decision.action == "forward" and ctx.answerer.classify(text)[2] == SMALLTALK
+    return (
+        decision.action == "forward"
+        and ctx.answerer.classify(text)[2] == SMALLTALK
+        and ctx.answerer.short_enough_for_smalltalk(text)
+    )
 
 
 def asks(text: str) -> bool:
