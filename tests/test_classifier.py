@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bot import texts
 from bot.classifier.evaluate import evaluate_rows
 from bot.config import PROJECT_ROOT
 from bot.knowledge.examples import load_jsonl
@@ -58,6 +59,9 @@ def test_a_longer_message_that_opens_with_a_greeting_is_a_question(answerer):
     assert answerer.decide(text).action == "forward"
     assert answerer.predict_label(text) != "smalltalk"
     assert answerer.decide("你好呀 在忙啥").action == "smalltalk"
+    thanks = "谢谢律师 我明白了 回头再来问你"  # thanks run longer, and are still thanks
+    assert len(thanks.replace(" ", "")) > answerer.thresholds.smalltalk_max_chars
+    assert answerer.decide(thanks).action == "smalltalk" and answerer.decide(thanks).answer == texts.THANKS
 
 
 def test_faq_answers_carry_citations(answerer):

@@ -64,6 +64,11 @@ SPECIFICS = re.compile(
 
 
 _NOT_CONTENT = re.compile(r"[\s\W_]+")
+THANKS_WORDS = ("谢", "感谢", "辛苦")
+
+
+def thanks(text: str) -> bool:
+    return any(w in text for w in THANKS_WORDS)
 
 
 def count_specifics(text: str) -> int:
@@ -123,16 +128,16 @@ class Answerer:
         category, _, top_label, top_prob = self.classify(text)
         return SMALLTALK if self._smalltalk(text, top_label, top_prob) else category
 
-    def short_enough_for_smalltalk(self, text: str) -> bool:
-        """Greetings, thanks and chatter are short; a longer message that opens with a greeting is a
-        question (a forward is better than a hello that drops it)."""
-        return len(_NOT_CONTENT.sub("", text)) <= self.thresholds.smalltalk_max_chars
+    def could_be_smalltalk(self, text: str) -> bool:
+        """Greetings and chatter are short, so a longer message that opens with a greeting is a question (a
+        forward is better than a hello that drops it). Thanks run longer ("谢谢律师 我明白了 回头再来问你")."""
+        return thanks(text) or len(_NOT_CONTENT.sub("", text)) <= self.thresholds.smalltalk_max_chars
 
     def _smalltalk(self, text: str, top_label: str, top_prob: float) -> bool:
         return (
             top_label == SMALLTALK
             and top_prob >= self.thresholds.smalltalk_probability
-            and self.short_enough_for_smalltalk(text)
+            and self.could_be_smalltalk(text)
         )
 
     def decide(self, text: str) -> Decision:
@@ -150,7 +155,7 @@ class Answerer:
         if hit is not None:
             return Decision(category, confidence, "alert", answer=hit.reply, alert_kind=hit.kind, alert_label=hit.label)
         if self._smalltalk(text, top_label, top_prob):
-            reply = texts.THANKS if any(w in text for w in ("谢", "感谢", "辛苦")) else texts.SMALLTALK
+            reply = texts.THANKS if thanks(text) else texts.SMALLTALK
             return Decision(None, top_prob, "smalltalk", answer=reply)
         entry = self._answerable(text, category, confidence, features) if features is not None else None
         if entry is None:

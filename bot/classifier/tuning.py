@@ -221,7 +221,7 @@ def write_thresholds(path: Path, chosen: Thresholds, report: dict) -> None:
         "# faq_negatives.txt (near_miss_lead: most wrong answers in cross-validation were questions no entry\n"
         "# answers), and the message is short (long messages are personal stories).\n"
         "# smalltalk_probability: below it, a greeting-like message is treated as a question; so is one longer\n"
-        "# than smalltalk_max_chars characters (policy: the longest smalltalk example we wrote has 12).\n"
+        "# than smalltalk_max_chars characters unless it thanks (policy: our longest smalltalk example has 12).\n"
         f"# Measured at the time of writing: tune {report['tune']}, test {report['test']},\n"
         f"# 5-fold cross-validated (choose on 4/5, score 1/5): {report['cross_validated']}.\n"
     )

@@ -103,7 +103,7 @@ def chitchat(ctx: Context, text: str, decision: Decision) -> bool:
     return (
         decision.action == "forward"
         and ctx.answerer.classify(text)[2] == SMALLTALK
-        and ctx.answerer.short_enough_for_smalltalk(text)
+        and ctx.answerer.could_be_smalltalk(text)
     )
 
 
