@@ -1,5 +1,6 @@
-"""What an adviser does besides answering: hand over, answer offline, correct the category, acknowledge
-an alert, propose an FAQ. The WeChat commands and the adviser console call the same functions."""
+"""What an adviser does besides answering: hand over, answer offline, close as not a legal question,
+correct the category, acknowledge an alert, propose an FAQ. The WeChat commands and the adviser console
+call the same functions."""
 
 from __future__ import annotations
 
@@ -67,6 +68,21 @@ def answer_offline(ctx: Context, consultation: Consultation, adviser: Adviser, n
         consultation.alert_disposal = note.strip()
     repo.add_message(ctx.session, consultation, "adviser", f"（线下答复）{note.strip()}", ctx.now)
     repo.add_event(ctx.session, consultation, "answered_offline", ctx.now, adviser.name)
+
+
+def close_not_legal(ctx: Context, consultation: Consultation, adviser: Adviser) -> None:
+    """Chatter that reached the adviser ("今天天气真好大家都去赶集了吧") is closed and kept out of the
+    statistics and the village ledger: smalltalk is not a consultation. The villager is told kindly, so
+    nobody waits for an answer. Alerts are never closed this way: they need a disposal on record."""
+    if consultation.alert_kind:
+        raise ActionError(f"#{consultation.id} 是紧急事项，不能按非法律问题关闭；请先处置，并记录处置情况。")
+    if consultation.status != states.WAITING:
+        raise ActionError(f"#{consultation.id} 不在待答复状态，不能按非法律问题关闭。")
+    consultation.status, consultation.route = states.NOT_LEGAL, states.ROUTE_ADVISER
+    consultation.updated_at = ctx.now
+    repo.add_event(ctx.session, consultation, "closed_not_legal", ctx.now, adviser.name)
+    text = texts.NOT_LEGAL_TO_VILLAGER.format(number=consultation.id)
+    repo.enqueue(ctx.session, consultation.villager.openid, text, ctx.now, consultation.id, purpose="notice")
 
 
 def correct_category(ctx: Context, consultation: Consultation, adviser: Adviser, category: str) -> None:

@@ -49,7 +49,10 @@ ADVISER_NOTICE = (
     "回复方式：回复 #{number} 您的答复"
 )
 ADVISER_FOLLOW_UP = "【咨询 #{number} 补充】村民补充：{text}\n回复方式：回复 #{number} 您的答复"
-ADVISER_HELP = "顾问您好。答复村民请发：#编号 答复内容（如：#57 您好，这种情况…）；查看待办发：待办。"
+ADVISER_HELP = (
+    "顾问您好。答复村民请发：#编号 答复内容（如：#57 您好，这种情况…）；查看待办发：待办；"
+    "村民只是闲聊、不是法律问题，发：#编号 非法律问题。"
+)
 ADVISER_REPLY_DONE = "已把您对 #{number} 的答复转给村民，并记入台账。"
 ADVISER_NOT_FOUND = '没有编号为 #{number} 的咨询，请核对编号；发"待办"可查看您的咨询。'
 ADVISER_NOT_ASSIGNED = "#{number} 不是您负责的村的咨询，不能答复。如有疑问请联系司法所。"
@@ -92,6 +95,11 @@ CHECK_IN_WHICH = "您负责{villages}，请发“签到 村名”，例如：签
 NOT_CHECKED_IN = "您今天还没有签到。"
 ACTIVITY_RECORDED = "已记录{kind}：{village}，{note}"
 DUTY_SUMMARY_HEAD = "本月驻点情况（要求每村每月{minimum}小时）："
+NOT_LEGAL_CLOSED = "已把 #{number} 记为非法律问题并关闭，不计入咨询统计和台账。"
+NOT_LEGAL_TO_VILLAGER = (
+    "您好，您发来的消息（编号{number}）顾问已经看过了。这条不是法律方面的问题，就不作为法律咨询登记了。"
+    "以后有法律上的事想问，直接发过来就行。"
+)
 FAQ_PROPOSED = "已把 #{number} 的答复提交为常见问题候选，审核通过后机器人就能直接回答类似问题。"
 LOGIN_LINK = "顾问工作台登录链接（15分钟内有效，只能用一次）：\n{url}"
 REOPENED_NOTICE = "【不满意 #{number}】村民对答复不满意，请再联系。\n问题：{question}\n上次答复：{answer}\n回复方式：回复 #{number} 您的答复"

@@ -108,6 +108,11 @@ def generate(services, seed: int = 7, count: int = 420) -> Ledger:
     return ledger
 
 
+def counted(record: dict) -> bool:
+    """In the statistics and the village volume: everything but chatter an adviser closed (not_legal)."""
+    return record["status"] != "not_legal"
+
+
 def _record(rng: random.Random, created: dt.datetime, village: Village) -> dict:
     b_post = village.adviser_b_id or village.adviser_a_id
     record = {
@@ -161,9 +166,10 @@ def _record(rng: random.Random, created: dt.datetime, village: Village) -> dict:
         if rng.random() < 0.6:
             record.update(rating=rng.choice([1, 1, 1, 2, 3]), rated_at=answered + dt.timedelta(hours=1))
     else:
-        record.update(
-            status="alert" if record["alert_kind"] else "waiting_adviser", reopened_count=rng.choice([0, 0, 1])
-        )
+        status = "alert" if record["alert_kind"] else "waiting_adviser"
+        if status == "waiting_adviser" and rng.random() < 0.3:
+            status = "not_legal"  # an adviser closed it as chatter: kept, but not counted
+        record.update(status=status, reopened_count=rng.choice([0, 0, 1]))
     return record
 
 

@@ -18,7 +18,7 @@ from bot.ledger.tables import ApiToken, AuditLog, Consultation, Village
 from bot.stats.periods import parse_month, parse_week
 from bot.stats.report import build_stats
 from bot.stats.scope import Scope
-from tests.stats_ledger import NOW, SH, generate
+from tests.stats_ledger import NOW, SH, counted, generate
 from tests.test_bureau_support import PASSWORD, csrf, logged_in, login, make_user, token_for
 
 PAGES = [
@@ -197,6 +197,7 @@ def test_api_json_has_the_public_keys_and_the_numbers(client, roster, ledger):
         for r in ledger.records
         if period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day
         and ledger.town_county[ledger.village_town[r["village_id"]]] == "示范县"
+        and counted(r)
     )
     assert data["total"] == expected
     month = client.get("/api/stats?month=2026-11", headers={"Authorization": f"Bearer {token}"}).json
@@ -288,6 +289,7 @@ def test_village_volume_print_page_and_xlsx(client, roster, ledger):
         for r in ledger.records
         if ledger.village_code[r["village_id"]] == "370303001"
         and period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day
+        and counted(r)
     ]
     page = client.get("/bureau/villages/370303001/volume?month=2026-11").get_data(as_text=True)
     assert "示范县城关镇河东村 法律咨询台账（一村一卷） 2026年11月" in page
@@ -321,13 +323,14 @@ def test_dashboard_shows_the_numbers_and_the_lists_that_need_action(client, rost
         for week, n in zip(data["trend"]["weeks"], s["counts"], strict=True)
         if n
     }
-    counted = Counter(
+    trend = Counter(
         (f"2026-W{r['created_at'].astimezone(SH).isocalendar()[1]:02d}", r["category"])
         for r in ledger.records
         if ledger.town_county[ledger.village_town[r["village_id"]]] == "示范县"
         and r["created_at"].astimezone(SH).isocalendar()[1] <= 47
+        and counted(r)
     )
-    assert drawn == dict(counted)  # every week of the trend, the Monday 00:00 edges included
+    assert drawn == dict(trend)  # every week of the trend, the Monday 00:00 edges included
     assert "https://" not in page.split("<body>")[1]  # nothing from a CDN
     resp = client.get("/bureau/?week=2026-W47")
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]

@@ -17,7 +17,7 @@ from bot.jobs.worker import schedule_jobs
 from bot.ledger.tables import JobRun, OutboxMessage, Report, User
 from bot.services import Services
 from bot.stats.periods import parse_week
-from tests.stats_ledger import SH, generate
+from tests.stats_ledger import SH, counted, generate
 from tests.test_bureau_support import make_user
 
 MONDAY_0800 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=SH)
@@ -81,6 +81,7 @@ def test_monday_report_is_built_once_and_announced_once(roster, ledger, clock):
         for r in ledger.records
         if period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day
         and ledger.town_county[ledger.village_town[r["village_id"]]] == "示范县"
+        and counted(r)
     )
     text = next(n.text for n in weekly if n.recipient == "oBureauZhang")
     assert text.startswith("【法律咨询周报】示范县 2026年第47周") and f"咨询量 {county_total} 件" in text

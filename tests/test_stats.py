@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings
 from bot.stats.periods import PeriodError, custom, parse_month, parse_quarter, parse_week, resolve_period
 from bot.stats.report import build_stats
 from bot.stats.scope import Scope, filter_scope
-from tests.stats_ledger import NOW, SH, generate
+from tests.stats_ledger import NOW, SH, counted, generate
 
 OPEN = ("waiting_adviser", "alert")
 
@@ -33,7 +33,8 @@ def route(r: dict) -> str:
 
 
 def within(period, r: dict) -> bool:
-    return period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day
+    """Counted in the period's statistics: created in it, and not closed by an adviser as chatter."""
+    return period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day and counted(r)
 
 
 def stats_for(services, period, scope: Scope | None = None, now=NOW):
@@ -145,9 +146,9 @@ def test_week_boundaries_are_shanghai_midnights(roster, ledger):
     w46, w47, w48 = (stats_for(roster, parse_week(w))["total"] for w in ("2026-W46", "2026-W47", "2026-W48"))
     # The generated boundary rows: 23:59:59.999 Sunday → W46; Monday 00:00, Monday 07:00 (still Sunday in
     # UTC) and Sunday 23:59:59 → W47; the next Monday 00:00 → W48.
-    local_weeks = Counter(r["created_at"].astimezone(SH).isocalendar()[1] for r in ledger.records)
+    local_weeks = Counter(r["created_at"].astimezone(SH).isocalendar()[1] for r in ledger.records if counted(r))
     assert (w46, w47, w48) == (local_weeks[46], local_weeks[47], local_weeks[48])
-    utc_weeks = Counter(r["created_at"].isocalendar()[1] for r in ledger.records)
+    utc_weeks = Counter(r["created_at"].isocalendar()[1] for r in ledger.records if counted(r))
     assert utc_weeks[47] != local_weeks[47]  # counting by UTC dates would give other numbers
 
 

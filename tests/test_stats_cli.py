@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from bot.cli import cli
 from bot.stats.periods import parse_week
-from tests.stats_ledger import SH, generate
+from tests.stats_ledger import SH, counted, generate
 
 
 @pytest.fixture
@@ -30,7 +30,11 @@ def env(settings, monkeypatch, roster):
 
 def week_rows(ledger, label: str) -> list[dict]:
     period = parse_week(label)
-    return [r for r in ledger.records if period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day]
+    return [
+        r
+        for r in ledger.records
+        if period.first_day <= r["created_at"].astimezone(SH).date() <= period.last_day and counted(r)
+    ]
 
 
 def invoke(*args: str):

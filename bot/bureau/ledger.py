@@ -41,6 +41,15 @@ class LedgerFilter:
         return result
 
 
+NOT_COUNTED = "未计入统计（顾问判断为非法律问题）"
+
+
+def route_label(c: Consultation) -> str:
+    """The route shown for a record: chatter an adviser closed is listed (the bureau can check such
+    closures) but is on no route of the statistics."""
+    return NOT_COUNTED if c.status == states.NOT_LEGAL else ROUTES[route_of(c)]
+
+
 def route_of(c: Consultation) -> str:
     """Which route of the partition a consultation is on (the same rule as the statistics)."""
     if c.status == states.BOT_ANSWERED:
@@ -89,7 +98,7 @@ def browse(
             "town": item.village.town.name if item.village else "",
             "village": item.village.name if item.village else "",
             "category": category_label(item.category),
-            "route": ROUTES[route_of(item)],
+            "route": route_label(item),
             "status": states.LABELS.get(item.status, item.status),
             "adviser": item.adviser.name if item.adviser else "",
             "overdue": item.status in states.OPEN and item.deadline_at is not None and item.deadline_at < now,

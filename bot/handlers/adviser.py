@@ -1,4 +1,5 @@
 """Commands from advisers in WeChat: "#57 答复…", "#57 收到", "#57 处置 …", "#57 可作为常见问题",
+"#57 非法律问题",
 "待办", "登录", and the duty ledger ("签到 村名", "签退", "讲座 村名 主题", "调解 村名 情况", "台账")."""
 
 from __future__ import annotations
@@ -7,7 +8,14 @@ import re
 import unicodedata
 
 from bot import texts
-from bot.advisers import ActionError, acknowledge_alert, ensure_assigned, propose_faq, record_disposal
+from bot.advisers import (
+    ActionError,
+    acknowledge_alert,
+    close_not_legal,
+    ensure_assigned,
+    propose_faq,
+    record_disposal,
+)
 from bot.auth import issue_login_code
 from bot.consultations import relay_answer
 from bot.context import Context
@@ -22,6 +30,7 @@ TODO_WORDS = ("待办", "待辦", "待答复", "todo")
 ACK_WORDS = ("收到", "已收到", "确认", "收到了")
 DISPOSAL_RE = re.compile(r"^处置\s*[:：]?\s*(.*)$", re.S)
 FAQ_WORDS = ("可作为常见问题", "作为常见问题", "入库", "常见问题")
+NOT_LEGAL_WORDS = ("非法律问题", "不是法律问题", "非法律咨询", "不是法律咨询", "闲聊")
 
 
 def wecom_members_only(msg: Incoming, ctx: Context) -> Reply | None:
@@ -54,7 +63,7 @@ def adviser_commands(msg: Incoming, ctx: Context) -> Reply | None:
 
 
 def numbered_command(ctx: Context, consultation: Consultation | None, number: int, rest: str) -> str:
-    """ "#57 …": acknowledge, dispose, propose as FAQ, or answer (the default)."""
+    """ "#57 …": acknowledge, dispose, propose as FAQ, close as not legal, or answer (the default)."""
     if consultation is None:
         return texts.ADVISER_NOT_FOUND.format(number=number)
     adviser = ctx.adviser
@@ -71,6 +80,9 @@ def numbered_command(ctx: Context, consultation: Consultation | None, number: in
     if rest in FAQ_WORDS:
         propose_faq(ctx, consultation, adviser)
         return texts.FAQ_PROPOSED.format(number=number)
+    if rest.rstrip("。.！!") in NOT_LEGAL_WORDS:
+        close_not_legal(ctx, consultation, adviser)
+        return texts.NOT_LEGAL_CLOSED.format(number=number)
     return relay_answer(ctx, consultation, adviser, rest)
 
 

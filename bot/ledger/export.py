@@ -51,7 +51,10 @@ def consultations_for(session: Session, village: Village, start: dt.date, end: d
         session.scalars(
             select(Consultation)
             .where(
-                Consultation.village_id == village.id, Consultation.created_at >= lower, Consultation.created_at < upper
+                Consultation.village_id == village.id,
+                Consultation.created_at >= lower,
+                Consultation.created_at < upper,
+                Consultation.status != states.NOT_LEGAL,  # chatter an adviser closed is not a consultation
             )
             .order_by(Consultation.created_at, Consultation.id)
         )

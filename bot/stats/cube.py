@@ -75,9 +75,14 @@ def count_columns(now: dt.datetime) -> list:
     return [expressions[name].label(name) for name in COUNTS]
 
 
+def counted() -> ColumnElement[bool]:
+    """What the statistics count as a consultation: not what an adviser closed as chatter (非法律问题)."""
+    return Consultation.status != states.NOT_LEGAL
+
+
 def period_filter(period: Period, scope: Scope) -> list:
-    """WHERE clauses: created in the period (Asia/Shanghai bounds), village in scope."""
-    clauses = [Consultation.created_at >= period.start, Consultation.created_at < period.end]
+    """WHERE clauses: created in the period (Asia/Shanghai bounds), village in scope, counted."""
+    clauses = [Consultation.created_at >= period.start, Consultation.created_at < period.end, counted()]
     in_scope = scope.covers_village(Consultation.village_id)
     if in_scope is not None:
         clauses.append(in_scope)

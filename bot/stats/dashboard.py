@@ -13,6 +13,7 @@ from bot.clock import fmt_local
 from bot.ledger import states
 from bot.ledger.tables import Adviser, Consultation
 from bot.privacy import mask_personal
+from bot.stats.cube import counted
 from bot.stats.periods import Period, week_of
 from bot.stats.scope import Scope, filter_scope
 
@@ -30,7 +31,7 @@ def weekly_trend(session: Session, last_week: Period, scope: Scope, weeks: int =
         week = cast(func.floor(func.extract("epoch", c.created_at - start) / 604800), Integer)
     query = (
         select(week.label("week"), c.category, func.count().label("n"))
-        .where(c.created_at >= periods[0].start, c.created_at < periods[-1].end)
+        .where(c.created_at >= periods[0].start, c.created_at < periods[-1].end, counted())
         .group_by(week, c.category)
     )
     in_scope = filter_scope(session, scope).covers_village(c.village_id)

@@ -12,6 +12,7 @@ from bot.advisers import (
     ActionError,
     acknowledge_alert,
     answer_offline,
+    close_not_legal,
     correct_category,
     hand_over,
     propose_faq,
@@ -98,6 +99,18 @@ def offline(number: int):
     def run(ctx, consultation, adviser):
         answer_offline(ctx, consultation, adviser, note)
         return f"已把 #{consultation.id} 记为线下答复。"
+
+    return _act(number, run)
+
+
+@bp.post("/consultations/<int:number>/not-legal")
+@login_required
+def not_legal(number: int):
+    """Not a legal question (same as "#编号 非法律问题"): closed, kept out of the statistics."""
+
+    def run(ctx, consultation, adviser):
+        close_not_legal(ctx, consultation, adviser)
+        return texts.NOT_LEGAL_CLOSED.format(number=consultation.id)
 
     return _act(number, run)
 

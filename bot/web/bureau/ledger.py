@@ -6,7 +6,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bot.bureau.access import AccessDenied, may_see_consultation, may_see_village
-from bot.bureau.ledger import PAGE_SIZE, LedgerFilter, browse, route_of
+from bot.bureau.ledger import PAGE_SIZE, LedgerFilter, browse, route_label
 from bot.categories import CATEGORIES, category_label
 from bot.clock import fmt_local
 from bot.ledger import states
@@ -116,7 +116,7 @@ def consultation(number: int):
         return render_template(
             "bureau/consultation.html",
             c=item,
-            route=ROUTES[route_of(item)],
+            route=route_label(item),
             status=states.LABELS.get(item.status, item.status),
             category=category_label(item.category),
             alert=states.ALERT_LABELS.get(item.alert_kind, item.alert_kind) if item.alert_kind else "",
