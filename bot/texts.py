@@ -78,6 +78,12 @@ ESCALATED_TO_OFFICE_VILLAGER = (
 ESCALATED_NOTICE = (
     "【转办 #{number}】{reason}\n{village}村民于{asked_at}提问：{question}\n回复方式：回复 #{number} 您的答复"
 )
+ADVISER_UNDELIVERED = (
+    "【答复未送达 #{number}】{village}村民{villager}还没有收到您{answered_at}的答复：{reason}。"
+    "请打电话或上门告诉村民答复内容；村民再发消息时，系统也会把答复一并带给他。"
+)
+UNDELIVERED_SILENT = "村民48小时内没有再发消息，微信不允许公众号主动发给他"
+UNDELIVERED_REFUSED = "微信拒收（村民可能已取消关注公众号）"
 REMINDER = "【提醒】#{number}（{village}）将于{deadline}到期，{consequence}。回复方式：回复 #{number} 您的答复"
 ALERT_RESEND = "【紧急未确认 #{number}】{village}村民的消息涉及{label}，至今无人确认，请立即处理。\n内容：{text}\n确认请回复：#{number} 收到"
 ALERT_ACKED = "已确认 #{number}，请尽快处置。处置后可回复：#{number} 处置 您采取的措施"

@@ -12,6 +12,7 @@ from bot.delivery import Gateway
 from bot.jobs.escalation import chase
 from bot.jobs.inbound import retry_unfinished
 from bot.jobs.outbox import deliver_due
+from bot.jobs.undelivered import chase_undelivered
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def schedule_jobs(scheduler: BaseScheduler, services: Services, gateway: Gateway
         "deliver_outbox": (services.settings.outbox_interval, lambda: deliver_due(services, gateway)),
         "chase_consultations": (60, lambda: chase(services)),
         "retry_unfinished_inbound": (60, lambda: retry_unfinished(services)),
+        "chase_undelivered_answers": (600, lambda: chase_undelivered(services)),
     }
     for name, (seconds, job) in every.items():
         # One run at a time; runs missed while one was slow are merged into one.
