@@ -84,6 +84,7 @@ ADVISER_UNDELIVERED = (
 )
 UNDELIVERED_SILENT = "村民48小时内没有再发消息，微信不允许公众号主动发给他"
 UNDELIVERED_REFUSED = "微信拒收（村民可能已取消关注公众号）"
+UNDELIVERED_GROUP = "村民是在群里提问的，系统不能主动私信他，要等他再发消息"
 REMINDER = "【提醒】#{number}（{village}）将于{deadline}到期，{consequence}。回复方式：回复 #{number} 您的答复"
 ALERT_RESEND = "【紧急未确认 #{number}】{village}村民的消息涉及{label}，至今无人确认，请立即处理。\n内容：{text}\n确认请回复：#{number} 收到"
 ALERT_ACKED = "已确认 #{number}，请尽快处置。处置后可回复：#{number} 处置 您采取的措施"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.jobs.outbox import deliver_due
 from bot.jobs.undelivered import chase_undelivered
 from tests.helpers import ADVISER_WANG, PERSONAL_CASE, consultations, outbox
+from tests.test_bridge import bridge  # noqa: F401 (fixture)
 from tests.test_outbox import RecordingGateway
 
 V = "oVillagerUndelivered01"
@@ -68,3 +69,16 @@ def test_the_worker_runs_it_every_ten_minutes(roster):
 
     jobs = {job.id: job for job in schedule_jobs(BackgroundScheduler(), roster, gateway=None).get_jobs()}
     assert jobs["chase_undelivered_answers"].trigger.interval.total_seconds() == 600
+
+
+def test_a_villager_who_asked_through_a_group_bridge_cannot_be_written_to(bridge, services, wechat, clock):  # noqa: F811
+    bridge.send("绑定 河西村", chat_type="private", sender="wxid_quiet1")
+    bridge.send(PERSONAL_CASE, chat_type="private", sender="wxid_quiet1")
+    [case] = consultations(services)
+    assert case.channel == "bridge" and case.status == "waiting_adviser"
+    wechat.text(ADVISER_WANG, f"#{case.id} 建议先申请乡镇政府调处。")
+    deliver_due(services, RecordingGateway())
+    clock.advance(hours=25)
+    assert chase_undelivered(services) == 1
+    [notice] = [m.text for m in outbox(services, ADVISER_WANG) if m.text.startswith("【答复未送达")]
+    assert "群里提问" in notice

@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.jobs.escalation import AlreadyDone, claim
 from bot.ledger import repo, states
 from bot.ledger.tables import Consultation, ConsultationEvent, OutboxMessage
+from bot.pipeline import NO_PUSH_CHANNELS
 
 UNDELIVERED_AFTER = dt.timedelta(hours=24)
 LOOK_BACK = dt.timedelta(days=30)  # older answers were dealt with (or not) long ago: no notice any more
@@ -79,8 +80,16 @@ def _notify(ctx: Context, consultation: Consultation) -> int:
             village=village.name if village else "",
             villager=consultation.villager.pseudonym,
             answered_at=fmt_local(consultation.answered_at, "%m-%d %H:%M"),
-            reason=texts.UNDELIVERED_REFUSED if refused else texts.UNDELIVERED_SILENT,
+            reason=_reason(consultation, refused is not None),
         ),
     )
     repo.add_event(ctx.session, consultation, EVENT, ctx.now, consultation.answered_by.name)
     return 1
+
+
+def _reason(consultation: Consultation, refused: bool) -> str:
+    if refused:
+        return texts.UNDELIVERED_REFUSED
+    if consultation.channel in NO_PUSH_CHANNELS:  # asked in a group chat: nothing can be pushed to them
+        return texts.UNDELIVERED_GROUP
+    return texts.UNDELIVERED_SILENT
