@@ -29,7 +29,7 @@ RUNTIME = "runtime.pkl"  # the compiled arrays a serving process loads (bot.clas
 SIDECAR = "classifier.json"
 # 2: compiled runtime beside the joblib; 3: packed character keys, float32 NB; 4: SVM + NB;
 # 5: the runtime's classes moved to bot.classifier.analysis and .weights (the pickle names their modules)
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 
 class ModelError(RuntimeError):
