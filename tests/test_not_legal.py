@@ -3,6 +3,8 @@ village volume, still visible to the bureau, and the villager is told kindly."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.bureau.ledger import NOT_COUNTED, LedgerFilter, browse
@@ -13,6 +15,7 @@ from bot.ledger.tables import Village
 from bot.stats.periods import custom
 from bot.stats.report import build_stats
 from bot.stats.scope import Scope
+from bot.web.adviser.present import month_counts
 from tests.helpers import ADVISER_WANG, PERSONAL_CASE, consultations, outbox
 from tests.test_console_support import CHENGGUAN_HEDONG, HEKOU_HEDONG, WANG, login, post, reload
 
@@ -93,6 +96,9 @@ def test_the_console_button_does_the_same(wechat, roster, client, chatter):
     assert reload(roster, chatter.id).status == states.NOT_LEGAL
     assert "不是法律问题，关闭" not in client.get(f"/adviser/consultations/{chatter.id}").get_data(as_text=True)
     assert stats_total(roster) == 0
+    after = reload(roster, chatter.id)
+    month = month_counts([after], after.adviser_id, after.created_at, after.created_at + dt.timedelta(days=1))
+    assert month.responsible == 0  # the adviser's monthly ledger lists it without counting it
 
 
 def test_an_adviser_may_still_answer_it_later(wechat, roster, chatter):

@@ -195,8 +195,8 @@ def month_counts(
     """The figures on top of the adviser's monthly ledger."""
     counts = MonthCounts(ratings={label: 0 for label in RATINGS.values()})
     for c in consultations:
-        if c.adviser_id == adviser_id and start <= c.created_at < end:
-            counts.responsible += 1
+        if c.adviser_id == adviser_id and start <= c.created_at < end and c.status != states.NOT_LEGAL:
+            counts.responsible += 1  # chatter closed as 非法律问题 is listed, not counted
             counts.still_open += c.status in states.OPEN
         if c.answered_by_id == adviser_id and c.answered_at is not None and start <= c.answered_at < end:
             counts.answered += 1
