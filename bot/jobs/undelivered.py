@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 
 from bot import texts
 from bot.clock import fmt_local
@@ -20,6 +20,7 @@ from bot.consultations import notify_adviser
 from bot.context import Context
 from bot.jobs.escalation import AlreadyDone, claim
 from bot.ledger import repo, states
+from bot.ledger.schema.consultations import UNDELIVERED
 from bot.ledger.tables import Consultation, ConsultationEvent, OutboxMessage
 from bot.pipeline import NO_PUSH_CHANNELS
 
@@ -38,9 +39,8 @@ def chase_undelivered(services) -> int:
             session.scalars(
                 select(c.id)
                 .where(
-                    c.status == states.ADVISER_ANSWERED,
+                    text(UNDELIVERED),  # the partial index's own condition, as a literal (migration 0008)
                     c.answered_offline.is_(False),
-                    c.delivered_at.is_(None),
                     c.answered_at <= now - UNDELIVERED_AFTER,
                     c.answered_at > now - LOOK_BACK,
                     c.answered_by_id.is_not(None),

@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.ledger.schema.base import Base, utcnow
 
 if TYPE_CHECKING:  # resolved through the mapper registry at run time
     from bot.ledger.schema.roster import Adviser, Village, Villager
+
+
+UNDELIVERED = "status = 'adviser_answered' AND delivered_at IS NULL"
 
 
 class Consultation(Base):
@@ -42,6 +45,13 @@ class Consultation(Base):
                 "answered_at",
                 "alert_acked_at",
             ],
+        ),
+        # Answers not delivered yet (bot/jobs/undelivered.py): a few rows however long the ledger grows.
+        Index(
+            "ix_consultations_undelivered",
+            "answered_at",
+            sqlite_where=text(UNDELIVERED),
+            postgresql_where=text(UNDELIVERED),
         ),
     )
 
