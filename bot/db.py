@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 _holders: dict[int, sqlite3.Connection] = {}  # thread id → the connection holding the write lock
@@ -102,6 +103,7 @@ def build_engine(url: str) -> Engine:
         def _no_autobegin(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
 
+        # BEGIN goes straight to the driver: every webhook message begins one, exec_driver_sql costs 10x more.
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn):
             dbapi_conn = conn.connection.dbapi_connection
@@ -109,7 +111,11 @@ def build_engine(url: str) -> Engine:
             if locking:
                 dbapi_conn.acquire_write_lock()
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                dbapi_conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                if locking:
+                    dbapi_conn.release_write_lock()
+                raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error, dialect=conn.dialect) from exc
             except BaseException:
                 if locking:
                     dbapi_conn.release_write_lock()
@@ -119,8 +125,25 @@ def build_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
+CONNECTION = "connection"  # Session.info key: the connection of the session's open transaction
+
+
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that remember their transaction's connection (bot.fastsql reads it: ``Session.connection()``
+    costs tens of microseconds a call, and the webhook's statements asked for it a dozen times a message)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_begin", _remember_connection)
+    event.listen(factory, "after_transaction_end", _forget_connection)
+    return factory
+
+
+def _remember_connection(session: Session, transaction, connection) -> None:
+    session.info[CONNECTION] = connection
+
+
+def _forget_connection(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the root transaction: its connection goes back to the pool
+        session.info.pop(CONNECTION, None)
 
 
 _DIALECT_INSERTS = {"sqlite": sqlite_dialect.insert, "postgresql": postgresql_dialect.insert}

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from bot import ratelimit
 from bot.channels.official import BodyClaim
 from bot.db import insert_skipping_duplicates
+from bot.fastsql import Prepared
 from bot.ledger.tables import InboundMessage
 from bot.messages import Incoming, Reply
 
@@ -38,9 +39,9 @@ class Stored:
 
 
 @functools.cache
-def _insert(dialect: str):
+def _insert(dialect: str) -> Prepared:
     """Built once per process (building a statement costs more than running it); a retry inserts nothing."""
-    return insert_skipping_duplicates(_INBOUND, ["dedupe_key"], dialect).returning(_INBOUND.c.id)
+    return Prepared(insert_skipping_duplicates(_INBOUND, ["dedupe_key"], dialect).returning(_INBOUND.c.id))
 
 
 def _row(incoming: Incoming, now, status: str, response_body: bytes | None = None, error: str | None = None):
@@ -78,7 +79,7 @@ def store_in(
     if claim is not None and not services.replay_cache.claim(conn, incoming.channel, claim, now):
         raise SignatureReused()
     # A concurrent first attempt holding the same key makes this wait for its commit, then skip.
-    inbound_id = conn.execute(_insert(conn.dialect.name), _row(incoming, now, status)).scalar()
+    inbound_id = _insert(conn.dialect.name).scalar(conn, _row(incoming, now, status))
     if inbound_id is None:
         return Stored(None)
     answer = ratelimit.answer_if_flooding(conn, services.settings, incoming, inbound_id, now, render)
@@ -102,4 +103,4 @@ def keep_failed(services, incoming: Incoming, claim: BodyClaim | None, body: byt
         if claim is not None and not services.replay_cache.claim(conn, incoming.channel, claim, now):
             raise SignatureReused()
         row = _row(incoming, now, FAILED, body, error)
-        return conn.execute(_insert(conn.dialect.name), row).scalar() is not None
+        return _insert(conn.dialect.name).scalar(conn, row) is not None

@@ -12,12 +12,13 @@ from bot import texts
 from bot.classifier.answerer import Decision
 from bot.classifier.legal_aid import AidGroup
 from bot.context import Context
+from bot.fastsql import Prepared
 from bot.ledger import repo, states
 from bot.ledger.tables import Consultation
 
 _CONSULTATION_COLUMNS = tuple(column.key for column in Consultation.__table__.columns if column.key != "id")
 _UNSET = {"escalation_level": 0, "reopened_count": 0, "answered_offline": False, "faq_candidate": False}
-_INSERT = insert(Consultation.__table__).returning(Consultation.__table__.c.id)
+_INSERT = Prepared(insert(Consultation.__table__).returning(Consultation.__table__.c.id))
 
 
 def _insert(session, values: dict) -> Consultation:
@@ -27,7 +28,7 @@ def _insert(session, values: dict) -> Consultation:
     column is given, so the object is complete and nothing is read back.
     """
     row = {key: values.get(key, _UNSET.get(key)) for key in _CONSULTATION_COLUMNS}
-    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    row["id"] = _INSERT.scalar(session, row)
     return repo.attach_loaded(session, Consultation, row)  # as if just loaded: its values are the stored ones
 
 

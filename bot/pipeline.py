@@ -27,6 +27,7 @@ from bot.channels.official import BodyClaim
 from bot.channels.wechat_xml import MAX_REPLY_BYTES
 from bot.context import Context
 from bot.db import upsert
+from bot.fastsql import Prepared, connection_of
 from bot.handlers import dispatch
 from bot.ledger import repo
 from bot.ledger.tables import Adviser, Consultation, InboundMessage, OutboxMessage, ServiceWindow
@@ -113,11 +114,15 @@ def _take(session, inbound_id: int) -> bool:
 # The processing transaction's own statements, built once (building one costs about as much as running it).
 _THIS_INBOUND = _INBOUND.c.id == bindparam("inbound_id")
 _TAKE = _INBOUND.update().where(_THIS_INBOUND, _INBOUND.c.status.in_((STORED, FAILED))).values(status=TAKEN)
-_DONE = _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, response_body=bindparam("body"), error=None)
+_DONE = Prepared(
+    _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, response_body=bindparam("body"), error=None)
+)
 _FINISHED = _INBOUND.update().where(_THIS_INBOUND).values(status=DONE, error=None)
 _NOW = object()  # build_context's default window time: the message's own processing time
 _OUTBOX = OutboxMessage.__table__.c
-_HAS_HELD = select(_OUTBOX.id).where(_OUTBOX.recipient == bindparam("openid"), _OUTBOX.status == "held").limit(1)
+_HAS_HELD = Prepared(
+    select(_OUTBOX.id).where(_OUTBOX.recipient == bindparam("openid"), _OUTBOX.status == "held").limit(1)
+)
 
 
 def process(services, incoming: Incoming, inbound_id: int, render: Render) -> bytes:
@@ -172,7 +177,7 @@ def _dispatch(services, session, incoming: Incoming, inbound_id: int, now, decis
     ctx._decisions.update(decisions)
     reply = with_held_messages(ctx, dispatch(incoming, ctx))
     body = render(reply)
-    session.connection().execute(_DONE, {"inbound_id": inbound_id, "body": body})
+    _DONE.execute(session, {"inbound_id": inbound_id, "body": body})
     return body
 
 
@@ -214,14 +219,14 @@ def build_context(services, session, incoming: Incoming, inbound_id: int, now, w
 
 
 @functools.cache
-def _upsert_window(dialect: str):
-    return upsert(ServiceWindow.__table__, ["openid"], dialect, ["opened_at", "sent"])
+def _upsert_window(dialect: str) -> Prepared:
+    return Prepared(upsert(ServiceWindow.__table__, ["openid"], dialect, ["opened_at", "sent"]))
 
 
 def open_window(session, openid: str, now) -> None:
     """``repo.open_window`` in one statement (an upsert) on every message: the window row is never read here."""
-    stmt = _upsert_window(session.get_bind().dialect.name)
-    session.connection().execute(stmt, {"openid": openid, "opened_at": now, "sent": 0})
+    conn = connection_of(session)
+    _upsert_window(conn.dialect.name).execute(conn, {"openid": openid, "opened_at": now, "sent": 0})
 
 
 def with_held_messages(ctx: Context, reply: Reply) -> Reply:
@@ -236,7 +241,7 @@ def with_held_messages(ctx: Context, reply: Reply) -> Reply:
     if ctx.held_waiting is False:
         return reply
     if ctx.held_waiting is None:
-        held_any = ctx.session.connection().execute(_HAS_HELD, {"openid": ctx.incoming.sender}).first()
+        held_any = _HAS_HELD.first(ctx.session, {"openid": ctx.incoming.sender})
         if held_any is None:
             return reply
     held = repo.take_held(ctx.session, ctx.incoming.sender, ctx.now)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, bindparam, func, select
 
 from bot.config import Settings
+from bot.fastsql import Prepared
 from bot.ledger.tables import InboundMessage
 from bot.messages import Incoming, Reply
 
@@ -35,7 +36,7 @@ _MARK = _INBOUND.update().where(_INBOUND.c.id == bindparam("inbound_id"))
 
 
 @functools.cache
-def _rank(limit: int):
+def _rank(limit: int) -> Prepared:
     """How many of the sender's messages of the last minute came up to this one, counted to limit + 1.
 
     LIMIT keeps the cost flat however big the flood; ORDER BY keeps PostgreSQL on the (sender,
@@ -47,7 +48,7 @@ def _rank(limit: int):
         .order_by(_INBOUND.c.received_at.desc())
         .limit(limit + 1)
     )
-    return select(func.count()).select_from(earlier.subquery())
+    return Prepared(select(func.count()).select_from(earlier.subquery()))
 
 
 def answer_if_flooding(
@@ -61,7 +62,7 @@ def answer_if_flooding(
     """None while the sender is within the limit; otherwise mark the stored message limited and return the answer."""
     limit = settings.rate_limit_per_minute
     params = {"sender": incoming.sender, "since": now - WINDOW, "inbound_id": inbound_id}
-    if conn.execute(_rank(limit), params).scalar() <= limit:
+    if _rank(limit).scalar(conn, params) <= limit:
         return None
     told = conn.execute(_TOLD, params).first() is not None
     # Once per flood, and never into a group chat, where it would read as a rebuke in front of the village.

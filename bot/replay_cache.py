@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from bot.channels.official import BodyClaim
 from bot.db import insert_skipping_duplicates
+from bot.fastsql import Prepared
 from bot.ledger.tables import SeenSignature
 
 PURGE_EVERY = dt.timedelta(minutes=1)
@@ -27,8 +28,8 @@ _FIRST_BODY = select(_SEEN.c.body_sha256).where(
 
 
 @functools.cache
-def _insert(dialect: str):
-    return insert_skipping_duplicates(_SEEN, ["channel", "signature"], dialect).returning(_SEEN.c.id)
+def _insert(dialect: str) -> Prepared:
+    return Prepared(insert_skipping_duplicates(_SEEN, ["channel", "signature"], dialect).returning(_SEEN.c.id))
 
 
 class ReplayCache:
@@ -49,7 +50,7 @@ class ReplayCache:
             "body_sha256": body.body_sha256,
             "expires_at": body.expires_at,
         }
-        if conn.execute(_insert(conn.dialect.name), values).first() is not None:
+        if _insert(conn.dialect.name).first(conn, values) is not None:
             return True
         seen = conn.execute(_FIRST_BODY, {"channel": channel, "signature": body.signature}).scalar()
         # None: the first claim expired and was removed in between, so this one is as good as new.

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.fastsql import Prepared, connection_of
 from bot.ledger.repo import attach_loaded
 from bot.ledger.tables import Adviser, OutboxMessage, Town, Village, Villager
 
@@ -48,7 +49,7 @@ _KNOWN_VILLAGER = (
     )
     .where(_VILLAGERS.c.openid == _OPENID)
 )
-_ADVISER_OR_HELD = select(_ADVISER_ID.label("sender_adviser_id"), _HELD.label("has_held"))
+_ADVISER_OR_HELD = Prepared(select(_ADVISER_ID.label("sender_adviser_id"), _HELD.label("has_held")))
 
 
 def _layout() -> list[tuple[str, type, list[tuple[str, int]], int]]:
@@ -62,6 +63,9 @@ def _layout() -> list[tuple[str, type, list[tuple[str, int]], int]]:
 
 
 _LAYOUT = _layout()
+_SENDER_ADVISER_ID = list(_KNOWN_VILLAGER.selected_columns.keys()).index("sender_adviser_id")
+_HAS_HELD = list(_KNOWN_VILLAGER.selected_columns.keys()).index("has_held")
+_KNOWN = Prepared(_KNOWN_VILLAGER)
 
 
 @dataclass
@@ -72,13 +76,13 @@ class Sender:
 
 
 def look_up(session: Session, openid: str) -> Sender:
-    conn = session.connection()
-    row = conn.execute(_KNOWN_VILLAGER, {"openid": openid}).first()
+    conn = connection_of(session)
+    row = _KNOWN.first(conn, {"openid": openid})
     if row is None:
-        adviser_id, has_held = conn.execute(_ADVISER_OR_HELD, {"openid": openid}).one()
+        adviser_id, has_held = _ADVISER_OR_HELD.first(conn, {"openid": openid})
         return Sender(None, adviser_id, bool(has_held))
-    if row.sender_adviser_id is not None:  # an adviser who once wrote as a villager is an adviser
-        return Sender(None, row.sender_adviser_id, bool(row.has_held))
+    if row[_SENDER_ADVISER_ID] is not None:  # an adviser who once wrote as a villager is an adviser
+        return Sender(None, row[_SENDER_ADVISER_ID], bool(row[_HAS_HELD]))
     objects = {
         part: attach_loaded(session, model, {key: row[i] for key, i in columns})
         for part, model, columns, id_index in _LAYOUT
@@ -89,4 +93,4 @@ def look_up(session: Session, openid: str) -> Sender:
         set_committed_value(village, "town", objects.get("town"))
         set_committed_value(village, "adviser_a", objects.get("a_post"))
     set_committed_value(villager, "village", village)
-    return Sender(villager, None, bool(row.has_held))
+    return Sender(villager, None, bool(row[_HAS_HELD]))

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 
+from bot.fastsql import Prepared
 from bot.ledger import states
 from bot.ledger.tables import (
     Adviser,
@@ -110,9 +111,9 @@ def open_window(session: Session, openid: str, now: dt.datetime) -> None:
 # The ledger's rows are inserted with Core statements built once: every message writes a few of them, and
 # the ORM's unit of work cost several times the statement itself (bench/load.py). They are not added to the
 # session, so a relationship list already loaded in it (consultation.events) does not show them.
-_INSERT_OUTBOX = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
-_INSERT_EVENT = insert(ConsultationEvent.__table__)
-_INSERT_MESSAGE = insert(ConsultationMessage.__table__)
+_INSERT_OUTBOX = Prepared(insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id))
+_INSERT_EVENT = Prepared(insert(ConsultationEvent.__table__))
+_INSERT_MESSAGE = Prepared(insert(ConsultationMessage.__table__))
 
 
 def enqueue(
@@ -137,12 +138,12 @@ def enqueue(
         "purpose": purpose,
         "attempts": 0,
     }
-    return session.connection().execute(_INSERT_OUTBOX, values).scalar_one()
+    return _INSERT_OUTBOX.scalar(session, values)
 
 
 def add_event(session: Session, consultation: Consultation, kind: str, now: dt.datetime, detail: str = "") -> None:
     values = {"consultation_id": consultation.id, "kind": kind, "detail": detail or None, "created_at": now}
-    session.connection().execute(_INSERT_EVENT, values)
+    _INSERT_EVENT.execute(session, values)
 
 
 def add_message(
@@ -164,7 +165,7 @@ def add_message(
         "inbound_id": inbound_id,
         "created_at": now,
     }
-    session.connection().execute(_INSERT_MESSAGE, values)
+    _INSERT_MESSAGE.execute(session, values)
 
 
 def record(
@@ -177,18 +178,18 @@ def record(
             | {"created_at": now}
             for m in messages
         ]
-        session.connection().execute(_INSERT_MESSAGE, rows)
+        _INSERT_MESSAGE.execute_many(session, rows)
     if events:
         rows = [
             {"consultation_id": consultation.id, "kind": kind, "detail": detail or None, "created_at": now}
             for kind, detail in events
         ]
-        session.connection().execute(_INSERT_EVENT, rows)
+        _INSERT_EVENT.execute_many(session, rows)
 
 
 def _first_consultation(session: Session, query, params: dict) -> Consultation | None:
     """The id with one plain statement first: mostly there is none, and loading one joins several tables."""
-    found = session.connection().execute(query, params).scalar()
+    found = query.scalar(session, params)
     if found is None:
         return None
     # The thread and the events are loaded only if a handler reads them (most never do).
@@ -197,13 +198,17 @@ def _first_consultation(session: Session, query, params: dict) -> Consultation |
 
 _CONSULTATIONS = Consultation.__table__.c
 _WITHOUT_LISTS = (lazyload(Consultation.messages), lazyload(Consultation.events))
-_OPEN_CONSULTATION = (
+# OR of equalities rather than IN: an IN list is rendered per execution, which bot.fastsql leaves to SQLAlchemy.
+_OPEN_CONSULTATION = Prepared(
     select(_CONSULTATIONS.id)
-    .where(_CONSULTATIONS.villager_id == bindparam("villager_id"), _CONSULTATIONS.status.in_(states.OPEN))
+    .where(
+        _CONSULTATIONS.villager_id == bindparam("villager_id"),
+        or_(*(_CONSULTATIONS.status == status for status in states.OPEN)),
+    )
     .order_by(_CONSULTATIONS.id.desc())
     .limit(1)
 )
-_RECENT_BOT_ANSWER = (
+_RECENT_BOT_ANSWER = Prepared(
     select(_CONSULTATIONS.id)
     .where(
         _CONSULTATIONS.villager_id == bindparam("villager_id"),
