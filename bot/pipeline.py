@@ -87,10 +87,10 @@ def replay(services, incoming: Incoming, render: Render) -> bytes:
     deadline = time.monotonic() + RETRY_WAIT_SECONDS
     while True:
         with services.engine.connect() as conn:
-            columns = (InboundMessage.status, InboundMessage.response_body, InboundMessage.id)
-            status, body, row_id = conn.execute(
-                select(*columns).where(InboundMessage.dedupe_key == incoming.dedupe_key)
-            ).one()
+            row = _STORED.first(conn, {"dedupe_key": incoming.dedupe_key})
+        if row is None:  # only after a store that reported the row as there: the database lost it
+            raise LookupError(f"inbound {incoming.dedupe_key} is not stored")
+        status, body, row_id = row
         if status in (DONE, ratelimit.LIMITED) and body is not None:
             return body
         if status in (STORED, FAILED):
@@ -100,6 +100,13 @@ def replay(services, incoming: Incoming, render: Render) -> bytes:
         if time.monotonic() > deadline:  # "processing" committed by an older version: wait, then give up
             return body if body is not None else b"success"
         time.sleep(0.05)
+
+
+_STORED = Prepared(
+    select(_INBOUND.c.status, _INBOUND.c.response_body, _INBOUND.c.id).where(
+        _INBOUND.c.dedupe_key == bindparam("dedupe_key")
+    )
+)
 
 
 def _take(session, inbound_id: int) -> bool:
