@@ -76,7 +76,7 @@ class Prepared:
         if plan is None:
             conn.execute(self.statement, list(rows))
             return
-        self._run(conn, plan, [_values(plan, row) for row in rows], many=True)
+        self._run(conn, plan, [_values(plan, row) for row in rows], many=True).close()
 
     def first(self, target: Session | Connection, params: dict | None = None) -> tuple | None:
         """The first row, its values converted as SQLAlchemy would; None when there is none."""
@@ -85,7 +85,9 @@ class Prepared:
         if plan is None:
             row = conn.execute(self.statement, params).first()
             return tuple(row) if row is not None else None
-        row = self._run(conn, plan, _values(plan, params), many=False).fetchone()
+        cursor = self._run(conn, plan, _values(plan, params), many=False)
+        row = cursor.fetchone()
+        cursor.close()
         if row is None:
             return None
         return tuple(value if proc is None else proc(value) for proc, value in zip(plan.result, row, strict=False))
