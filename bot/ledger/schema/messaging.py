@@ -30,7 +30,7 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    sender: Mapped[str] = mapped_column(String(64), index=True)
+    sender: Mapped[str] = mapped_column(String(64))  # indexed with received_at (ix_inbound_sender_received)
     msg_type: Mapped[str] = mapped_column(String(32))
     text: Mapped[str | None] = mapped_column(Text)
     media_id: Mapped[str | None] = mapped_column(String(200))
