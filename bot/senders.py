@@ -4,7 +4,7 @@ On the webhook's hot path: loading a Villager through the ORM joins the village,
 advisers and cost more CPU than all the ledger's inserts together (bench/load.py). Here one Core
 statement reads the villager with its village, town and A-post adviser, whether the openid belongs to an
 adviser, and whether messages are held for it; the objects are attached to the session as if the ORM
-had loaded them. The village's town is left to the ORM's lazy load: only alerts and binding read it.
+had loaded them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.fastsql import Prepared, connection_of
 from bot.ledger.repo import attach_loaded
-from bot.ledger.tables import Adviser, OutboxMessage, Village, Villager
+from bot.ledger.tables import Adviser, OutboxMessage, Town, Village, Villager
 
 _VILLAGERS = Villager.__table__
 _VILLAGES = Village.__table__
@@ -26,11 +26,12 @@ _OUTBOX = OutboxMessage.__table__
 _A_POST = _ADVISERS.alias("a_post")
 _OPENID = bindparam("openid")
 
-# The villager, its village and the village's A-post adviser: what a new consultation, its adviser notice
-# and the villager's reply read. The town and the B post are loaded when an alert or escalation needs them.
+# The villager, its village, the village's town and A-post adviser: what a new consultation, its adviser
+# notice and the villager's reply read. The B post is loaded when an escalation needs it.
 _PARTS = (
     ("villager", Villager, _VILLAGERS),
     ("village", Village, _VILLAGES),
+    ("town", Town, Town.__table__),
     ("a_post", Adviser, _A_POST),
 )
 _ADVISER_ID = select(_ADVISERS.c.id).where(_ADVISERS.c.openid == _OPENID).scalar_subquery()
@@ -42,9 +43,9 @@ _KNOWN_VILLAGER = (
         _HELD.label("has_held"),
     )
     .select_from(
-        _VILLAGERS.outerjoin(_VILLAGES, _VILLAGES.c.id == _VILLAGERS.c.village_id).outerjoin(
-            _A_POST, _A_POST.c.id == _VILLAGES.c.adviser_a_id
-        )
+        _VILLAGERS.outerjoin(_VILLAGES, _VILLAGES.c.id == _VILLAGERS.c.village_id)
+        .outerjoin(Town.__table__, Town.__table__.c.id == _VILLAGES.c.town_id)
+        .outerjoin(_A_POST, _A_POST.c.id == _VILLAGES.c.adviser_a_id)
     )
     .where(_VILLAGERS.c.openid == _OPENID)
 )
@@ -89,6 +90,7 @@ def look_up(session: Session, openid: str) -> Sender:
     }
     villager, village = objects["villager"], objects.get("village")
     if village is not None:
+        set_committed_value(village, "town", objects.get("town"))
         set_committed_value(village, "adviser_a", objects.get("a_post"))
     set_committed_value(villager, "village", village)
     return Sender(villager, None, bool(row[_HAS_HELD]))
