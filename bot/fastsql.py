@@ -96,9 +96,6 @@ class Prepared:
         row = self.first(target, params)
         return row[0] if row is not None else None
 
-    def rowcount(self, target: Session | Connection, params: dict | None = None) -> int:
-        return self.execute(target, params).rowcount
-
     # ---- planning ------------------------------------------------------------------------------------
     def _plan(self, conn: Connection, params: dict) -> _Plan | None:
         dialect = conn.dialect
