@@ -52,19 +52,21 @@ _KNOWN_VILLAGER = (
 _ADVISER_OR_HELD = Prepared(select(_ADVISER_ID.label("sender_adviser_id"), _HELD.label("has_held")))
 
 
+_NAMES = list(_KNOWN_VILLAGER.selected_columns.keys())  # a row of _KNOWN_VILLAGER is read by position
+
+
 def _layout() -> list[tuple[str, type, list[tuple[str, int]], int]]:
     """Where each part's columns are in a row of _KNOWN_VILLAGER: (part, model, [(key, index)], id index)."""
-    names = list(_KNOWN_VILLAGER.selected_columns.keys())
     layout = []
     for part, model, table in _PARTS:
-        columns = [(c.key, names.index(f"{part}__{c.key}")) for c in table.columns]
-        layout.append((part, model, columns, names.index(f"{part}__id")))
+        columns = [(c.key, _NAMES.index(f"{part}__{c.key}")) for c in table.columns]
+        layout.append((part, model, columns, _NAMES.index(f"{part}__id")))
     return layout
 
 
 _LAYOUT = _layout()
-_SENDER_ADVISER_ID = list(_KNOWN_VILLAGER.selected_columns.keys()).index("sender_adviser_id")
-_HAS_HELD = list(_KNOWN_VILLAGER.selected_columns.keys()).index("has_held")
+_AT_ADVISER_ID = _NAMES.index("sender_adviser_id")
+_AT_HAS_HELD = _NAMES.index("has_held")
 _KNOWN = Prepared(_KNOWN_VILLAGER)
 
 
@@ -81,8 +83,8 @@ def look_up(session: Session, openid: str) -> Sender:
     if row is None:
         adviser_id, has_held = _ADVISER_OR_HELD.first(conn, {"openid": openid})
         return Sender(None, adviser_id, bool(has_held))
-    if row[_SENDER_ADVISER_ID] is not None:  # an adviser who once wrote as a villager is an adviser
-        return Sender(None, row[_SENDER_ADVISER_ID], bool(row[_HAS_HELD]))
+    if row[_AT_ADVISER_ID] is not None:  # an adviser who once wrote as a villager is an adviser
+        return Sender(None, row[_AT_ADVISER_ID], bool(row[_AT_HAS_HELD]))
     objects = {
         part: attach_loaded(session, model, {key: row[i] for key, i in columns})
         for part, model, columns, id_index in _LAYOUT
@@ -93,4 +95,4 @@ def look_up(session: Session, openid: str) -> Sender:
         set_committed_value(village, "town", objects.get("town"))
         set_committed_value(village, "adviser_a", objects.get("a_post"))
     set_committed_value(villager, "village", village)
-    return Sender(villager, None, bool(row[_HAS_HELD]))
+    return Sender(villager, None, bool(row[_AT_HAS_HELD]))
