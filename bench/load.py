@@ -4,8 +4,9 @@ Both run under ``deploy/gunicorn.conf.py`` with the same number of workers on a 
 asyncio client (32 connections, a fixed number of requests and a time limit) sends signed, AES-encrypted
 WeChat callbacks: FAQ questions, personal questions that go to an adviser, and ~10% retries. Printed: the
 rate, p50/p99 latency and non-2xx count for both, their ratio, each web worker's memory (from /proc), that
-every question was stored once and classified, that retries got byte-identical replies, and the CPU per
-message by stage (bench/load_stages.py). Prints figures; asserts nothing.
+every question was stored once and classified, that retries got byte-identical replies, the CPU the server's
+processes and the client used per request (on a machine the two share, that bounds the rate), and the CPU
+per message by stage (bench/load_stages.py). Prints figures; asserts nothing.
 
     .venv/bin/python bench/load.py [--workers 3] [--requests 6000] [--concurrency 32]
     LEGALBOT_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:55433/legalbot_bench .venv/bin/python bench/load.py
@@ -69,6 +70,14 @@ class Server:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the master and its workers so far (a worker's own, not its children's)."""
+        total = 0
+        for pid in [self.process.pid, *self.workers()]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -104,6 +113,7 @@ class Result:
     mismatched_retries: int = 0
     wall: float = 0.0
     client_cpu: float = 0.0
+    server_cpu: float = 0.0  # the server's processes during the run (gunicorn master and workers)
 
     def line(self, name: str) -> str:
         done = sorted(self.latencies)
@@ -179,12 +189,13 @@ async def _load(port: int, messages, concurrency: int, time_limit: float, result
     await asyncio.gather(*(connection() for _ in range(concurrency)))
 
 
-def send(port: int, messages, concurrency: int, time_limit: float) -> Result:
+def send(server: Server, messages, concurrency: int, time_limit: float) -> Result:
     """Send the messages over `concurrency` connections; stops early at the time limit."""
     result = Result()
-    cpu, wall = time.process_time(), time.perf_counter()
-    asyncio.run(_load(port, messages, concurrency, time_limit, result))
+    server_cpu, cpu, wall = server.cpu_seconds(), time.process_time(), time.perf_counter()
+    asyncio.run(_load(server.port, messages, concurrency, time_limit, result))
     result.wall, result.client_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    result.server_cpu = server.cpu_seconds() - server_cpu
     return result
 
 
@@ -203,9 +214,9 @@ def measure(kind: str, args, answerer, questions, workdir: Path) -> dict:
     bare = start("bare", bare_argv, env, port, workdir)
     try:
         bare.wait_ready("/healthz")
-        send(port, plan.setup[:500], args.concurrency, args.time_limit)  # warm-up
+        send(bare, plan.setup[:500], args.concurrency, args.time_limit)  # warm-up
         load_traffic.say(f"   bare Flask: {len(plan.timed)} requests over {args.concurrency} connections")
-        bare_result = send(port, plan.timed, args.concurrency, args.time_limit)
+        bare_result = send(bare, plan.timed, args.concurrency, args.time_limit)
     finally:
         bare.stop()
 
@@ -216,9 +227,9 @@ def measure(kind: str, args, answerer, questions, workdir: Path) -> dict:
     try:
         app.wait_ready("/readyz")
         load_traffic.say(f"   legalbot: binding {len(plan.setup)} villagers (subscribe by QR, untimed)")
-        setup = send(port, plan.setup, args.concurrency, args.time_limit * 4)
+        setup = send(app, plan.setup, args.concurrency, args.time_limit * 4)
         load_traffic.say(f"   legalbot: {len(plan.timed)} requests over {args.concurrency} connections")
-        app_result = send(port, plan.timed, args.concurrency, args.time_limit)
+        app_result = send(app, plan.timed, args.concurrency, args.time_limit)
         workers = {pid: memory(pid) for pid in app.workers()}
     finally:
         app.stop()
@@ -241,9 +252,13 @@ def report(kind: str, m: dict, args) -> None:
     print(bare.line("bare Flask endpoint (ceiling)"))
     print(app.line("legalbot /wechat"))
     print(f"ratio: {app.rate / bare.rate:.0%} of the bare ceiling's throughput")
+    per = lambda seconds, result: seconds / max(1, len(result.latencies)) * 1e3  # noqa: E731
+    print(f"client CPU per request: bare {per(bare.client_cpu, bare):.2f} ms, app {per(app.client_cpu, app):.2f} ms")
     print(
-        f"client CPU per request: bare {bare.client_cpu / max(1, len(bare.latencies)) * 1e3:.2f} ms, "
-        f"app {app.client_cpu / max(1, len(app.latencies)) * 1e3:.2f} ms"
+        f"server CPU per request (gunicorn master + workers): bare {per(bare.server_cpu, bare):.2f} ms, "
+        f"app {per(app.server_cpu, app):.2f} ms; server and client together on {os.cpu_count()} CPUs bound the app "
+        f"at {os.cpu_count() / max(1e-9, per(app.server_cpu + app.client_cpu, app) / 1e3):.0f} msg/s"
+        + (" (before the PostgreSQL server's own CPU)" if kind == "postgresql" else "")
     )
     for pid, mem in sorted(m["workers"].items()):
         print(f"web worker {pid}: RSS {mem['rss']:.0f} MB (peak {mem['peak']:.0f} MB), PSS {mem['pss']:.0f} MB")
